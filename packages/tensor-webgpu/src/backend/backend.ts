@@ -1,0 +1,182 @@
+// The Backend interface: every primitive kernel both backends must provide, typed so a missing one fails to compile.
+import type { DType, StorageArray } from '../dtype.js';
+
+/** Names of the compute backends. */
+export type BackendName = 'cpu' | 'webgpu';
+
+/** Opaque device storage owned by one backend. */
+export interface BackendBuffer {
+  /** Capacity in bytes (may exceed what the tensor uses: pooled sizes are rounded up). */
+  readonly byteLength: number;
+}
+
+/** What a backend reports about its device. */
+export interface DeviceInfo {
+  backend: BackendName;
+  /** Human-readable adapter description (vendor, architecture, driver). */
+  description: string;
+  /** True when the adapter is a software rasteriser (lavapipe, SwiftShader) or the CPU backend. */
+  isSoftware: boolean;
+  /** Optional features enabled on the device (`shader-f16`, `subgroups`, `timestamp-query`). */
+  features: string[];
+  /** The device limits that were granted (the adapter's maxima). */
+  limits: Record<string, number>;
+  /** Largest tensor, in bytes, a single kernel binding can address. */
+  maxBindingBytes: number;
+}
+
+/** A strided read of a buffer: element `idx` of shape `shape` is at `offset + Σ idx[i]*strides[i]`. */
+export interface Strided {
+  buf: BackendBuffer;
+  offset: number;
+  strides: number[];
+}
+
+/** Elementwise unary ops. `alpha`/`beta` carry op parameters (slope, beta/threshold, ...). */
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'exp2' | 'log' | 'log2' | 'log1p' | 'expm1' | 'sqrt' | 'rsqrt'
+  | 'reciprocal' | 'square' | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh'
+  | 'tanh' | 'asinh' | 'acosh' | 'atanh' | 'erf' | 'floor' | 'ceil' | 'round' | 'trunc' | 'frac'
+  | 'sigmoid' | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'silu' | 'mish' | 'geluErf' | 'geluTanh'
+  | 'softplus' | 'hardtanh' | 'hardsigmoid' | 'hardswish' | 'logicalNot' | 'isnan' | 'isinf' | 'isfinite'
+  | 'nanToNum' | 'powScalar' | 'addScalar' | 'mulScalar' | 'clamp' | 'bitwiseNot';
+
+/** Elementwise binary ops with broadcasting. Comparisons and logical ops produce bool. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'remainder' | 'fmod'
+  | 'floorDivide' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor'
+  | 'bitwiseAnd' | 'bitwiseOr' | 'bitwiseXor';
+
+/** Reductions over the middle axis of an (outer, len, inner) view. */
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+
+/** Random distributions drawn from the counter-based Philox4x32-10 generator. */
+export interface RandomSpec {
+  kind: 'bits' | 'uniform' | 'normal' | 'randint';
+  /** Philox key (two 32-bit words, from the seed). */
+  key: [number, number];
+  /** First 128-bit counter block used (64-bit value as [lo, hi]); element i uses block offset + ⌊i/4⌋, word i mod 4. */
+  counter: [number, number];
+  /** uniform: [low, high); normal: mean, std; randint: [low, high). */
+  a: number;
+  b: number;
+}
+
+/** Parameters of conv2d/convTranspose2d on NCHW input and OIHW (conv) / IOHW (transposed) weights. */
+export interface Conv2dParams {
+  n: number; cin: number; h: number; w: number;
+  cout: number; kh: number; kw: number;
+  oh: number; ow: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+}
+
+/** Parameters of max/avg pooling on NCHW input. */
+export interface Pool2dParams {
+  n: number; c: number; h: number; w: number;
+  kh: number; kw: number; oh: number; ow: number;
+  strideH: number; strideW: number; padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  countIncludePad: boolean;
+  /** 0 = none (divide by the window count). */
+  divisorOverride: number;
+}
+
+/** Parameters of `interpolate` on NCHW input. */
+export interface ResizeParams {
+  mode: 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic';
+  alignCorners: boolean;
+  antialias: boolean;
+  n: number; c: number; h: number; w: number; oh: number; ow: number;
+  /** Input pixels per output pixel (PyTorch's scale used when alignCorners is false). */
+  scaleH: number; scaleW: number;
+}
+
+/** Parameters of `gridSample` (4-D, NCHW input, N×OH×OW×2 grid). */
+export interface GridSampleParams {
+  mode: 'bilinear' | 'nearest' | 'bicubic';
+  paddingMode: 'zeros' | 'border' | 'reflection';
+  alignCorners: boolean;
+  n: number; c: number; h: number; w: number; oh: number; ow: number;
+}
+
+/** Parameters of batched matmul `out[b] = A[b] (M×K) · B[b] (K×N)`. */
+export interface MatmulParams {
+  batch: number; m: number; k: number; n: number;
+  /** Element stride between consecutive batch matrices (0 broadcasts one matrix). */
+  strideA: number; strideB: number;
+  /** When true the operand is stored transposed (A as K×M, B as N×K). */
+  transA: boolean; transB: boolean;
+}
+
+/** Padding modes of `pad`. */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/**
+ * Every primitive a backend implements. Inputs are contiguous buffers unless typed `Strided`;
+ * outputs are freshly allocated contiguous buffers the caller passes in.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  readonly info: DeviceInfo;
+
+  // --- memory ---
+  /** Allocates uninitialised storage for `numel` elements (from the pool when possible). */
+  alloc(numel: number, dtype: DType): BackendBuffer;
+  /** Allocates storage holding a copy of `data`. */
+  upload(data: StorageArray, dtype: DType): BackendBuffer;
+  /** Reads `numel` elements back (the only synchronisation point). */
+  read(buf: BackendBuffer, numel: number, dtype: DType): Promise<StorageArray>;
+  /** Returns storage to the pool. */
+  release(buf: BackendBuffer): void;
+  /** Submits pending work. */
+  flush(): void;
+  /** Bytes currently held by the pool (free for reuse). */
+  poolBytes(): number;
+  /** Bytes currently handed out to live storages. */
+  allocatedBytes(): number;
+  /** Frees every pooled buffer. */
+  emptyCache(): void;
+  /** Waits for all submitted work to finish. */
+  sync(): Promise<void>;
+
+  // --- creation ---
+  fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void;
+  random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void;
+  /** `out[i] = start + i * step` (float32 or int32). */
+  arange(out: BackendBuffer, numel: number, dtype: DType, start: number, step: number): void;
+
+  // --- elementwise ---
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void;
+  cast(x: BackendBuffer, out: BackendBuffer, numel: number, from: DType, to: DType): void;
+  binary(op: BinaryOp, a: Strided, b: Strided, out: BackendBuffer, shape: number[], inDtype: DType, outDtype: DType): void;
+  where(cond: Strided, a: Strided, b: Strided, out: BackendBuffer, shape: number[], dtype: DType): void;
+
+  // --- movement ---
+  /** Gathers a strided view (strides may be 0 or negative) into contiguous `out` of `shape`. */
+  copy(src: Strided, out: BackendBuffer, shape: number[], dtype: DType): void;
+  /** Scatters contiguous `src` of `shape` into `dst` at `dst.offset + Σ idx*dst.strides`. */
+  copyInto(src: BackendBuffer, dst: Strided, shape: number[], dtype: DType): void;
+  pad(x: BackendBuffer, shape: number[], out: BackendBuffer, outShape: number[], before: number[], mode: PadMode, value: number, dtype: DType): void;
+  /** torch.gather along `dim` (index has the output's shape, int32). */
+  gather(x: BackendBuffer, xShape: number[], index: BackendBuffer, outShape: number[], dim: number, out: BackendBuffer, dtype: DType): void;
+  /** torch.index_select along `dim` with a 1-D int32 index. */
+  indexSelect(x: BackendBuffer, xShape: number[], index: BackendBuffer, count: number, dim: number, out: BackendBuffer, dtype: DType): void;
+
+  // --- reductions over the middle axis of (outer, len, inner) ---
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void;
+  /** Index (int32) of the first max/min along the middle axis. */
+  argReduce(op: 'argmax' | 'argmin', x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void;
+  cumsum(x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void;
+
+  // --- linear algebra and image ops (float32) ---
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void;
+  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
+  convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
+  pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void;
+  adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
+  resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void;
+  gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void;
+}

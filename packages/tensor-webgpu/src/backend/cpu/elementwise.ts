@@ -1,0 +1,112 @@
+// CPU elementwise kernels: the unary/binary rule tables in plain JS (double precision, rounded on store).
+import type { BinaryOp, UnaryOp } from '../backend.js';
+
+/** erf with |error| < 1.2e-7 (Numerical Recipes erfc Chebyshev fit), evaluated in float64. */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+function softplus(x: number, beta: number, threshold: number): number {
+  return x * beta > threshold ? x : Math.log1p(Math.exp(beta * x)) / beta;
+}
+
+/** JS definition of every unary op; `a`/`b` are the op's alpha/beta parameters. */
+export const UNARY_CPU: { [K in UnaryOp]: (x: number, a: number, b: number) => number } = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  exp: Math.exp,
+  exp2: (x) => 2 ** x,
+  log: Math.log,
+  log2: Math.log2,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  reciprocal: (x) => 1 / x,
+  square: (x) => x * x,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  erf,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: (x) => {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; // half to even, like torch.round
+  },
+  trunc: Math.trunc,
+  frac: (x) => x - Math.trunc(x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
+  relu6: (x) => Math.min(Math.max(x, 0), 6),
+  leakyRelu: (x, a) => (x >= 0 ? x : a * x),
+  elu: (x, a) => (x > 0 ? x : a * Math.expm1(x)),
+  selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+  silu: (x) => x / (1 + Math.exp(-x)),
+  mish: (x) => x * Math.tanh(softplus(x, 1, 20)),
+  geluErf: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  geluTanh: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))),
+  softplus,
+  hardtanh: (x, a, b) => Math.min(Math.max(x, a), b),
+  hardsigmoid: (x) => Math.min(Math.max(x / 6 + 0.5, 0), 1),
+  hardswish: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
+  logicalNot: (x) => (x === 0 ? 1 : 0),
+  isnan: (x) => (Number.isNaN(x) ? 1 : 0),
+  isinf: (x) => (x === Infinity || x === -Infinity ? 1 : 0),
+  isfinite: (x) => (Number.isFinite(x) ? 1 : 0),
+  nanToNum: (x, a, b) => (Number.isNaN(x) ? 0 : x === Infinity ? b : x === -Infinity ? a : x),
+  powScalar: (x, a) => x ** a,
+  addScalar: (x, a) => x + a,
+  mulScalar: (x, a) => x * a,
+  clamp: (x, a, b) => (Number.isNaN(x) ? x : Math.min(Math.max(x, a), b)),
+  bitwiseNot: (x) => ~x,
+};
+
+/** JS definition of every binary op. Integer ops receive integers; comparisons return 0/1. */
+export const BINARY_CPU: { [K in BinaryOp]: (a: number, b: number, int: boolean) => number } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b, int) => (int ? Math.imul(a, b) : a * b),
+  div: (a, b, int) => (int ? (b === 0 ? 0 : Math.trunc(a / b)) : a / b),
+  pow: (a, b) => a ** b,
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  atan2: Math.atan2,
+  remainder: (a, b, int) => (int && b === 0 ? 0 : a - Math.floor(a / b) * b),
+  fmod: (a, b, int) => (int && b === 0 ? 0 : a % b),
+  floorDivide: (a, b, int) => (int && b === 0 ? 0 : Math.floor(a / b)),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  logicalAnd: (a, b) => (a !== 0 && b !== 0 ? 1 : 0),
+  logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
+  logicalXor: (a, b) => ((a !== 0) !== (b !== 0) ? 1 : 0),
+  bitwiseAnd: (a, b) => a & b,
+  bitwiseOr: (a, b) => a | b,
+  bitwiseXor: (a, b) => a ^ b,
+};

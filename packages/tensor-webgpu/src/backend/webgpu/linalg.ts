@@ -1,0 +1,226 @@
+// WebGPU matmul / conv2d / convTranspose2d: picks a kernel variant for the device and shape (register-blocked
+// direct kernels on software adapters and for skinny shapes, shared-memory tiles on GPUs) and dispatches it.
+import type { BackendBuffer, Conv2dParams, MatmulParams } from '../backend.js';
+import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
+import { gpuFill } from './core.js';
+import {
+  type BiasMode, type DirectMatmulConfig, DIRECT_MATMUL_WORDS, SPLITK_REDUCE_WG, directCols, directMatmulKey, directMatmulWgsl,
+  splitKReduceWgsl, tiledMatmulWgsl,
+} from '../../kernels/matmul.js';
+import { TILED_COLS, tiledRows } from '../../kernels/gemm-tiled.js';
+import {
+  CONV_GATHER_WG, CONV_PACK_WG, type ConvDirectConfig, conv2dDirectWgsl, conv2dGatherWgsl, conv2dTiledWgsl, convDirectKey,
+  convTranspose2dWgsl, packConvWeightsWgsl,
+} from '../../kernels/conv.js';
+
+/**
+ * Kernel family used by matmul and conv2d: `'auto'` (by device and shape), `'tiled'` (workgroup-memory
+ * tiles), `'direct'` (register-blocked, subgroup broadcasts when available) or `'direct-nosg'` (no subgroups).
+ */
+export type LinalgVariant = 'auto' | 'tiled' | 'direct' | 'direct-nosg';
+
+let forced: LinalgVariant = (typeof process !== 'undefined' && (process.env?.RADIX_LINALG_VARIANT as LinalgVariant)) || 'auto';
+
+/**
+ * Forces a kernel variant for matmul/conv2d (tests use it to cover every variant on one device); returns the previous one.
+ *
+ * @example
+ * const prev = setLinalgVariant('tiled'); try { ... } finally { setLinalgVariant(prev); }
+ */
+export function setLinalgVariant(v: LinalgVariant): LinalgVariant {
+  const prev = forced;
+  forced = v;
+  return prev;
+}
+
+interface DeviceTraits {
+  software: boolean;
+  /** Fixed subgroup size when the `subgroups` feature is on and min == max, else 0. */
+  sg: number;
+}
+const traitsCache = new WeakMap<GpuContext, DeviceTraits>();
+
+/** What the kernels need to know about the adapter (read from `device.adapterInfo`). */
+function traits(ctx: GpuContext): DeviceTraits {
+  let t = traitsCache.get(ctx);
+  if (!t) {
+    const info = (ctx.device as GPUDevice & { adapterInfo?: Record<string, unknown> }).adapterInfo ?? {};
+    const text = ['vendor', 'architecture', 'device', 'description'].map((k) => String(info[k] ?? '')).join(' ');
+    const software = /llvmpipe|lavapipe|swiftshader|software/i.test(text) || info.isFallbackAdapter === true;
+    const lo = Number(info.subgroupMinSize ?? 0);
+    const hi = Number(info.subgroupMaxSize ?? 0);
+    const sg = ctx.device.features.has('subgroups') && lo === hi && [4, 8, 16, 32, 64].includes(lo) ? lo : 0;
+    t = { software, sg };
+    traitsCache.set(ctx, t);
+  }
+  return t;
+}
+
+function variantFor(ctx: GpuContext, m: number): Exclude<LinalgVariant, 'auto'> {
+  if (forced !== 'auto') return forced;
+  const t = traits(ctx);
+  if (t.software) return 'direct';
+  return m <= 16 ? 'direct-nosg' : 'tiled';
+}
+
+const g = (b: BackendBuffer) => b as GpuBuffer;
+
+/** Workgroups for `groups` linearised tiles (folded into 2-D past the per-dimension limit). */
+function tiles(ctx: GpuContext, groups: number): [number, number, number] {
+  return ctx.grid(groups, 1);
+}
+
+/** Split-K factor: enough tiles to keep the device busy when M·N is small and K is long. */
+function splitsFor(ctx: GpuContext, tilesMN: number, k: number): number {
+  const want = traits(ctx).software ? 16 : 128;
+  if (tilesMN >= want || k < 512) return 1;
+  return Math.max(1, Math.min(Math.ceil(want / tilesMN), Math.floor(k / 256), 64));
+}
+
+function directConfig(ctx: GpuContext, v: 'direct' | 'direct-nosg', p: MatmulParams, bias: BiasMode): DirectMatmulConfig {
+  const sg = v === 'direct' ? traits(ctx).sg : 0;
+  const bVec = !p.transB && p.n % 4 === 0 && p.strideB % 4 === 0;
+  const cVec = p.n % 4 === 0;
+  const nv = p.n > 32 ? 2 : 1;
+  if (sg > 0 && p.m >= sg / 2) {
+    const tm = p.m >= 2 * sg ? 2 * sg : sg;
+    return { tm, nv, sg, wg: sg, transA: p.transA, transB: p.transB, bVec, cVec, bias };
+  }
+  const tm = p.m >= 4 ? 4 : p.m >= 2 ? 2 : 1;
+  return { tm, nv, sg: 0, wg: 32, transA: p.transA, transB: p.transB, bVec, cVec, bias };
+}
+
+/** @internal Batched matmul with an optional fused bias (per row or column of each C). */
+export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, bias: BackendBuffer | null, biasMode: BiasMode, out: BackendBuffer, p: MatmulParams): void {
+  const total = p.batch * p.m * p.n;
+  if (total === 0) return;
+  const mode: BiasMode = bias ? biasMode : 'none';
+  if (p.k === 0) {
+    if (mode === 'none') gpuFill(ctx, out, total, 'float32', 0);
+    else reduceInto(ctx, bias!, 0, bias, mode, p, out);
+    return;
+  }
+  const v = variantFor(ctx, p.m);
+  let gx: number;
+  let gy: number;
+  let key: string;
+  let src: () => string;
+  let kernelBias: BiasMode;
+  const choose = (splitBias: BiasMode) => {
+    if (v === 'tiled') {
+      const rows = p.m >= 256 && p.n >= 256 ? 8 : 4;
+      gx = Math.ceil(p.n / TILED_COLS);
+      gy = Math.ceil(p.m / tiledRows(rows));
+      const cfg = { transA: p.transA, transB: p.transB, rowsPerThread: rows, bias: splitBias };
+      key = `mm_tiled_${rows}_${+p.transA}${+p.transB}_${splitBias}`;
+      src = () => tiledMatmulWgsl(cfg);
+    } else {
+      const cfg = directConfig(ctx, v, p, splitBias);
+      gx = Math.ceil(p.n / directCols(cfg));
+      gy = Math.ceil(p.m / cfg.tm);
+      key = directMatmulKey(cfg);
+      src = () => directMatmulWgsl(cfg);
+    }
+    kernelBias = splitBias;
+  };
+  choose(mode);
+  const splits = splitsFor(ctx, gx! * gy! * p.batch, p.k);
+  if (splits > 1) choose('none');
+  const kChunk = Math.ceil(p.k / splits);
+  const params = new Params().u(p.m, p.k, p.n, p.batch, p.strideA, p.strideB, gx!, gy!, splits, kChunk);
+  const target = splits > 1 ? ctx.alloc(splits * total * 4, 'matmul') : g(out);
+  const binds = [{ buf: g(a) }, { buf: g(b) }];
+  if (kernelBias! !== 'none') binds.push({ buf: g(bias!) });
+  binds.push({ buf: target, write: true } as { buf: GpuBuffer; write?: boolean });
+  ctx.dispatch(key!, src!, binds, params, tiles(ctx, gx! * gy! * p.batch * splits));
+  if (splits > 1) {
+    reduceInto(ctx, target, splits, bias, mode, p, out);
+    ctx.release(target);
+  }
+}
+
+/** out = Σ over `splits` slabs of `part` (+ bias per row/column of each C); `splits` = 0 writes just the bias. */
+function reduceInto(ctx: GpuContext, part: BackendBuffer, splits: number, bias: BackendBuffer | null, mode: BiasMode, p: MatmulParams, out: BackendBuffer): void {
+  const n = p.batch * p.m * p.n;
+  const withBias = mode !== 'none' && bias !== null;
+  const binds = [{ buf: g(part) }];
+  if (withBias) binds.push({ buf: g(bias) });
+  binds.push({ buf: g(out), write: true } as { buf: GpuBuffer; write?: boolean });
+  const params = new Params().u(n, splits, mode === 'row' ? p.n : 1, mode === 'row' ? p.m : p.n);
+  ctx.dispatch(`mm_splitk_reduce_${+withBias}`, () => splitKReduceWgsl(withBias), binds, params, ctx.grid(n, SPLITK_REDUCE_WG));
+}
+
+/** WebGPU matmul primitive (see MatmulParams). @example gpuMatmul(ctx, a, b, out, { batch: 1, m, k, n, strideA: 0, strideB: 0, transA: false, transB: false }) */
+export function gpuMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void {
+  runMatmul(ctx, a, b, null, 'none', out, p);
+}
+
+function convParams(p: Conv2dParams, coutPad: number, gx: number, gy: number): Params {
+  const cinG = p.cin / p.groups;
+  return new Params().u(
+    p.n, p.cin, p.h, p.w, p.cout, p.oh, p.ow, p.groups, cinG, p.cout / p.groups, cinG * p.kh * p.kw, coutPad, gx, gy,
+    p.strideH, p.strideW, p.padH, p.padW, p.dilationH, p.dilationW, p.kh, p.kw,
+  );
+}
+
+function withBias(binds: { buf: GpuBuffer; write?: boolean }[], bias: BackendBuffer | null, out: BackendBuffer) {
+  if (bias) binds.push({ buf: g(bias) });
+  binds.push({ buf: g(out), write: true });
+  return binds;
+}
+
+/** WebGPU conv2d primitive: NCHW input, OIHW weights, optional bias, preallocated NCHW output. @example gpuConv2d(ctx, x, w, null, out, p) */
+export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
+  const total = p.n * p.cout * p.oh * p.ow;
+  if (total === 0) return;
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const kc = cinG * p.kh * p.kw;
+  if (kc === 0) {
+    if (!bias) gpuFill(ctx, out, total, 'float32', 0);
+    else reduceInto(ctx, bias, 0, bias, 'row', { batch: p.n, m: p.cout, n: p.oh * p.ow, k: 0, strideA: 0, strideB: 0, transA: false, transB: false }, out);
+    return;
+  }
+  const pointwise = p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0 && p.groups === 1;
+  if (pointwise) {
+    // out[n] (Cout × HW) = W (Cout × Cin) · X[n] (Cin × HW): a batched matmul sharing W, bias per row.
+    const hw = p.h * p.w;
+    runMatmul(ctx, w, x, bias, 'row', out, { batch: p.n, m: p.cout, k: p.cin, n: hw, strideA: 0, strideB: p.cin * hw, transA: false, transB: false });
+    return;
+  }
+  const v = variantFor(ctx, coutG);
+  if (coutG <= 4) {
+    const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
+    ctx.dispatch(`conv_gather_${+!!bias}`, () => conv2dGatherWgsl(!!bias), binds, convParams(p, 0, 0, 0), ctx.grid(total, CONV_GATHER_WG));
+    return;
+  }
+  const pixels = p.n * p.oh * p.ow;
+  if (v === 'tiled') {
+    const rows = coutG >= 128 ? 8 : 4;
+    const gx = Math.ceil(pixels / TILED_COLS);
+    const gy = Math.ceil(coutG / tiledRows(rows));
+    const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
+    ctx.dispatch(`conv_tiled_${rows}_${+!!bias}`, () => conv2dTiledWgsl(!!bias, rows), binds, convParams(p, 0, gx, gy), tiles(ctx, gx * gy * p.groups));
+    return;
+  }
+  const sg = v === 'direct' ? traits(ctx).sg : 0;
+  const nv = coutG > 32 ? 2 : 1;
+  const cfg: ConvDirectConfig = sg > 0 ? { tm: 2 * sg, nv, sg, wg: sg, bias: !!bias } : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias };
+  const coutPad = Math.ceil(coutG / 4) * 4;
+  const packed = ctx.alloc(p.groups * kc * coutPad * 4, 'conv2d');
+  const packParams = convParams(p, coutPad, 0, 0);
+  ctx.dispatch('conv_pack', packConvWeightsWgsl, [{ buf: g(w) }, { buf: packed, write: true }], packParams, ctx.grid(p.groups * kc * coutPad, CONV_PACK_WG));
+  const gx = Math.ceil(coutG / (4 * cfg.nv * cfg.wg));
+  const gy = Math.ceil(pixels / cfg.tm);
+  const binds = withBias([{ buf: g(x) }, { buf: packed }], bias, out);
+  ctx.dispatch(convDirectKey(cfg), () => conv2dDirectWgsl(cfg), binds, convParams(p, coutPad, gx, gy), tiles(ctx, gx * gy * p.groups));
+  ctx.release(packed);
+}
+
+/** WebGPU convTranspose2d primitive: NCHW input, IOHW weights (I = cin, O = cout/groups). @example gpuConvTranspose2d(ctx, x, w, b, out, p) */
+export function gpuConvTranspose2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
+  const total = p.n * p.cout * p.oh * p.ow;
+  if (total === 0) return;
+  const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
+  ctx.dispatch(`convT_gather_${+!!bias}`, () => convTranspose2dWgsl(!!bias), binds, convParams(p, 0, 0, 0), ctx.grid(total, CONV_GATHER_WG));
+}

@@ -1,0 +1,150 @@
+// The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
+import type {
+  Backend, BackendBuffer, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
+} from '../backend.js';
+import type { DType, StorageArray } from '../../dtype.js';
+import { storageView } from '../../dtype.js';
+import { GpuBuffer, GpuContext } from './gpu-context.js';
+import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuWhere } from './core.js';
+import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
+import { gpuGather, gpuIndexSelect, gpuPad } from './movement.js';
+import { gpuConv2d, gpuConvTranspose2d, gpuMatmul } from './linalg.js';
+import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
+
+/** Options for creating the WebGPU backend. */
+export interface WebGpuInitOptions {
+  /** Adapter power preference (default `'high-performance'`). */
+  powerPreference?: GPUPowerPreference;
+  /** Use this GPUDevice instead of requesting one (e.g. to share it with another library). */
+  device?: GPUDevice;
+  /** Dawn instance flags in Node (default enables f16 on NVIDIA through Vulkan). */
+  dawnFlags?: string[];
+}
+
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
+
+async function getGpu(flags: string[]): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const name = 'webgpu';
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = await import(/* @vite-ignore */ name);
+  } catch (e) {
+    throw new Error(`the 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}`);
+  }
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  // Keep the Dawn instance referenced for the life of the process: if it is garbage-collected,
+  // its event processing stops and pending mapAsync promises never settle.
+  dawnInstance ??= mod.create(flags);
+  return dawnInstance;
+}
+
+let dawnInstance: GPU | null = null;
+
+/** @internal Creates the WebGPU backend or throws why it cannot. */
+export async function createWebGpuBackend(options: WebGpuInitOptions = {}): Promise<WebGpuBackend> {
+  if (options.device) return new WebGpuBackend(options.device, 'user-supplied GPUDevice', false);
+  const gpu = await getGpu(options.dawnFlags ?? ['enable-dawn-features=vulkan_enable_f16_on_nvidia']);
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter was found (on Linux without a GPU, install Mesa ≥ 25 lavapipe: see the README)');
+  const requiredLimits: Record<string, number> = {};
+  for (const key in adapter.limits) {
+    const v = (adapter.limits as unknown as Record<string, unknown>)[key];
+    if (typeof v === 'number') requiredLimits[key] = v;
+  }
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const description = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(description) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
+  return new WebGpuBackend(device, description, software);
+}
+
+/**
+ * The WebGPU backend. Work is recorded into command encoders and submitted in batches;
+ * `read` is the only point that waits for the GPU.
+ *
+ * @example
+ * const gpu = await init({ backend: 'webgpu' });
+ * console.log(gpu.info.limits.maxStorageBufferBindingSize);
+ */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly info: DeviceInfo;
+  /** @internal */
+  readonly ctx: GpuContext;
+
+  constructor(readonly device: GPUDevice, description: string, isSoftware: boolean) {
+    this.ctx = new GpuContext(device);
+    const limits: Record<string, number> = {};
+    for (const key in device.limits) {
+      const v = (device.limits as unknown as Record<string, unknown>)[key];
+      if (typeof v === 'number') limits[key] = v;
+    }
+    this.info = {
+      backend: 'webgpu',
+      description,
+      isSoftware,
+      features: [...device.features].sort(),
+      limits,
+      maxBindingBytes: this.ctx.maxBindingBytes,
+    };
+  }
+
+  alloc(numel: number, _dtype: DType): BackendBuffer {
+    return this.ctx.alloc(numel * 4);
+  }
+  upload(data: StorageArray, _dtype: DType): BackendBuffer {
+    return this.ctx.upload(data);
+  }
+  async read(buf: BackendBuffer, numel: number, dtype: DType): Promise<StorageArray> {
+    if (numel === 0) return storageView(dtype, new ArrayBuffer(0), 0);
+    const bytes = await this.ctx.read(buf as GpuBuffer, numel * 4);
+    return storageView(dtype, bytes, numel);
+  }
+  release(buf: BackendBuffer): void {
+    this.ctx.release(buf as GpuBuffer);
+  }
+  flush(): void {
+    this.ctx.flush();
+  }
+  poolBytes(): number {
+    return this.ctx.poolBytes();
+  }
+  allocatedBytes(): number {
+    return this.ctx.allocatedBytes();
+  }
+  emptyCache(): void {
+    this.ctx.emptyCache();
+  }
+  sync(): Promise<void> {
+    return this.ctx.sync();
+  }
+
+  fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void { gpuFill(this.ctx, out, numel, dtype, value); }
+  random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void { gpuRandom(this.ctx, out, numel, dtype, spec); }
+  arange(out: BackendBuffer, numel: number, dtype: DType, start: number, step: number): void { gpuArange(this.ctx, out, numel, dtype, start, step); }
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void { gpuUnary(this.ctx, op, x, out, numel, dtype, alpha, beta); }
+  cast(x: BackendBuffer, out: BackendBuffer, numel: number, from: DType, to: DType): void { gpuCast(this.ctx, x, out, numel, from, to); }
+  binary(op: BinaryOp, a: Strided, b: Strided, out: BackendBuffer, shape: number[], inDtype: DType, outDtype: DType): void { gpuBinary(this.ctx, op, a, b, out, shape, inDtype, outDtype); }
+  where(cond: Strided, a: Strided, b: Strided, out: BackendBuffer, shape: number[], dtype: DType): void { gpuWhere(this.ctx, cond, a, b, out, shape, dtype); }
+  copy(src: Strided, out: BackendBuffer, shape: number[], dtype: DType): void { gpuCopy(this.ctx, src, out, shape, dtype); }
+  copyInto(src: BackendBuffer, dst: Strided, shape: number[], dtype: DType): void { gpuCopyInto(this.ctx, src, dst, shape, dtype); }
+  pad(x: BackendBuffer, shape: number[], out: BackendBuffer, outShape: number[], before: number[], mode: PadMode, value: number, dtype: DType): void { gpuPad(this.ctx, x, shape, out, outShape, before, mode, value, dtype); }
+  gather(x: BackendBuffer, xShape: number[], index: BackendBuffer, outShape: number[], dim: number, out: BackendBuffer, dtype: DType): void { gpuGather(this.ctx, x, xShape, index, outShape, dim, out, dtype); }
+  indexSelect(x: BackendBuffer, xShape: number[], index: BackendBuffer, count: number, dim: number, out: BackendBuffer, dtype: DType): void { gpuIndexSelect(this.ctx, x, xShape, index, count, dim, out, dtype); }
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
+  argReduce(op: 'argmax' | 'argmin', x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuArgReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
+  cumsum(x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuCumsum(this.ctx, x, out, outer, len, inner, dtype); }
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void { gpuMatmul(this.ctx, a, b, out, p); }
+  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConv2d(this.ctx, x, w, bias, out, p); }
+  convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConvTranspose2d(this.ctx, x, w, bias, out, p); }
+  pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void { gpuPool2d(this.ctx, kind, x, out, p); }
+  adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void { gpuAdaptiveAvgPool2d(this.ctx, x, out, n, c, h, w, oh, ow); }
+  resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void { gpuResize(this.ctx, x, out, p); }
+  gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void { gpuGridSample(this.ctx, x, grid, out, p); }
+}

@@ -1,0 +1,279 @@
+// WGSL for conv2d and convTranspose2d: implicit-GEMM kernels (register-blocked direct for software
+// adapters, shared-memory tiled for GPUs), the weight repacking they use, and simple gather kernels.
+import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
+import { tiledGemmWgsl } from './gemm-tiled.js';
+
+/**
+ * Uniform words shared by every conv kernel, in order: n, cin, h, w, cout, oh, ow, groups, cinG, coutG,
+ * kc (= cinG·kh·kw), coutPad, gx, gy, strideH, strideW, padH, padW, dilationH, dilationW, kh, kw.
+ */
+export const CONV_WORDS = 22;
+
+const PARAM_LETS = `let nImg = pu(0u); let Cin = pu(1u); let H = pu(2u); let W = pu(3u); let Cout = pu(4u);
+  let OH = pu(5u); let OW = pu(6u); let groups = pu(7u); let CinG = pu(8u); let CoutG = pu(9u); let Kc = pu(10u);
+  let coutPad = pu(11u); let gx = pu(12u); let gy = pu(13u);
+  let SH = i32(pu(14u)); let SW = i32(pu(15u)); let PH = i32(pu(16u)); let PW = i32(pu(17u));
+  let DH = i32(pu(18u)); let DW = i32(pu(19u)); let KH = pu(20u); let KW = pu(21u);`;
+
+const PACK_WG = 256;
+
+/**
+ * Repacks OIHW conv weights as [groups][kc][coutPad] (K-major, output channels padded to a multiple of 4
+ * with zeros) so the direct kernel reads 4 output channels with one aligned vec4 load.
+ *
+ * @example
+ * ctx.dispatch('conv_pack', () => packConvWeightsWgsl(), [{ buf: w }, { buf: wt, write: true }], params, ctx.grid(total, PACK_WG));
+ */
+export function packConvWeightsWgsl(): string {
+  return `${paramsWgsl(CONV_WORDS)}
+@group(0) @binding(1) var<storage, read> Wsrc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Wt: array<f32>;
+${entry1d(PACK_WG)} {
+  ${PARAM_LETS}
+  let i = ${linearIndex(PACK_WG)};
+  if (i >= groups * Kc * coutPad) { return; }
+  let co = i % coutPad;
+  let k = (i / coutPad) % Kc;
+  let g = i / coutPad / Kc;
+  Wt[i] = select(0.0, Wsrc[min((g * CoutG + co) * Kc + k, groups * CoutG * Kc - 1u)], co < CoutG);
+}`;
+}
+
+/** Specialisation of {@link conv2dDirectWgsl}. */
+export interface ConvDirectConfig {
+  /** Output pixels per workgroup (multiple of `sg` when `sg > 0`). */
+  tm: number;
+  /** vec4 groups of output channels per invocation. */
+  nv: number;
+  /** Subgroup size for sharing input values by broadcast (0 = none). */
+  sg: number;
+  /** Invocations per workgroup (`sg` when `sg > 0`). */
+  wg: number;
+  bias: boolean;
+}
+
+/**
+ * Implicit-GEMM conv2d for software adapters: C[pixel, cout] = Σ_k im2col(X)[pixel, k] · Wt[k, cout].
+ * A workgroup owns `tm` output pixels (flattened over batch and space) and 4·nv·wg output channels of one
+ * group; each invocation keeps tm × 4·nv outputs in registers. Input values are gathered on the fly
+ * (zero padding by bounds checks) — one per lane per k when `sg > 0`, shared by subgroup broadcast —
+ * and weights come from the packed [g][k][coutPad] layout as vec4. Bias is added in the epilogue.
+ *
+ * @example
+ * const src = conv2dDirectWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, bias: true });
+ */
+export function conv2dDirectWgsl(c: ConvDirectConfig): string {
+  const rowLoads = c.sg > 0 ? c.tm / c.sg : c.tm;
+  const pro: string[] = [];
+  for (let r = 0; r < rowLoads; r++) {
+    const row = c.sg > 0 ? `row0 + ${r * c.sg}u + lane` : `row0 + ${r}u`;
+    pro.push(`let p${r} = min(${row}, P - 1u); let rem${r} = p${r} % OHW;
+  let iy${r} = i32(rem${r} / OW) * SH - PH; let ix${r} = i32(rem${r} % OW) * SW - PW;
+  let xb${r} = ((p${r} / OHW) * Cin + g * CinG) * HW;`);
+  }
+  for (let v = 0; v < c.nv; v++) pro.push(`let wc${v} = g * Kc * (coutPad / 4u) + min(col4 + ${v}u, coutPad / 4u - 1u);`);
+  for (let i = 0; i < c.tm; i++) for (let v = 0; v < c.nv; v++) pro.push(`var c${i}_${v} = vec4<f32>(0.0);`);
+
+  const body: string[] = [];
+  for (let r = 0; r < rowLoads; r++) {
+    body.push(`let y${r} = iy${r} + kyo; let x${r} = ix${r} + kxo; let ok${r} = u32(y${r}) < H && u32(x${r}) < W;
+        let av${r} = select(0.0, X[select(0u, cb${r} + u32(y${r}) * W + u32(x${r}), ok${r})], ok${r});`);
+  }
+  for (let v = 0; v < c.nv; v++) body.push(`let b${v} = Wt[wc${v} + k * (coutPad / 4u)];`);
+  for (let i = 0; i < c.tm; i++) {
+    const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}, ${i % c.sg}u)` : `av${i}`;
+    body.push(`{ let a = vec4<f32>(${a});`);
+    for (let v = 0; v < c.nv; v++) body.push(`  c${i}_${v} = fma(a, b${v}, c${i}_${v});`);
+    body.push('}');
+  }
+  const cbDecl = Array.from({ length: rowLoads }, (_, r) => `let cb${r} = xb${r} + ci * HW;`).join(' ');
+
+  const st: string[] = [];
+  for (let v = 0; v < c.nv; v++) {
+    st.push(`let co${v} = (col4 + ${v}u) * 4u;`);
+    if (c.bias) {
+      const bj = (j: number) => `Bias[g * CoutG + min(co${v} + ${j}u, CoutG - 1u)]`;
+      st.push(`let bias${v} = vec4<f32>(${bj(0)}, ${bj(1)}, ${bj(2)}, ${bj(3)});`);
+    }
+  }
+  for (let i = 0; i < c.tm; i++) {
+    const inner: string[] = [];
+    for (let v = 0; v < c.nv; v++) {
+      inner.push(`{ let acc = c${i}_${v}${c.bias ? ` + bias${v}` : ''};`);
+      for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * OHW] = acc[${j}]; }`);
+      inner.push('}');
+    }
+    st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
+    ${inner.join('\n    ')}
+  }`);
+  }
+
+  const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
+  return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(CONV_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wt: array<vec4<f32>>;
+${c.bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+@compute @workgroup_size(${c.wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
+  ${PARAM_LETS}
+  let HW = H * W;
+  let OHW = OH * OW;
+  let P = nImg * OHW;
+  let gid = wid.x + wid.y * nwg.x;
+  let bx = gid % gx;
+  let by = (gid / gx) % gy;
+  let live = gid / gx / gy < groups;
+  let g = min(gid / gx / gy, groups - 1u);
+  let row0 = by * ${c.tm}u;
+  let col4 = (bx * ${c.wg}u + lid) * ${c.nv}u;
+  ${pro.join('\n  ')}
+  for (var ci = 0u; ci < CinG; ci++) {
+    ${cbDecl}
+    for (var ky = 0u; ky < KH; ky++) {
+      let kyo = i32(ky) * DH;
+      for (var kx = 0u; kx < KW; kx++) {
+        let kxo = i32(kx) * DW;
+        let k = (ci * KH + ky) * KW + kx;
+        ${body.join('\n        ')}
+      }
+    }
+  }
+  ${st.join('\n  ')}
+}`;
+}
+
+/** Key of a direct conv specialisation. @example convDirectKey(cfg) */
+export function convDirectKey(c: ConvDirectConfig): string {
+  return `conv_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}`;
+}
+
+/**
+ * Implicit-GEMM conv2d on the shared-memory tiled template (GPUs): C[cout, pixel] = W[cout, k] · im2col(X)[k, pixel]
+ * per group (the third tile coordinate); im2col is computed in the B loader, bias in the epilogue.
+ *
+ * @example
+ * const src = conv2dTiledWgsl(true, 4);
+ */
+export function conv2dTiledWgsl(bias: boolean, rowsPerThread: number): string {
+  return tiledGemmWgsl({
+    paramWords: CONV_WORDS,
+    decls: `@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+var<private> g: u32;`,
+    prologue: `${PARAM_LETS}
+  let M = CoutG;
+  let N = nImg * OH * OW;
+  let OHW = OH * OW;
+  let bx = gid % gx;
+  let by = (gid / gx) % gy;
+  let live = gid / gx / gy < groups;
+  g = min(gid / gx / gy, groups - 1u);
+  let k0 = 0u;
+  let k1 = Kc;
+  let mBase = by * ${16 * rowsPerThread}u;
+  let nBase = bx * 64u;`,
+    loadA: `let ok = m < pu(9u) && k < kEnd;
+  return select(0.0, Wsrc[select(0u, (g * pu(9u) + m) * pu(10u) + k, ok)], ok);`,
+    loadB: `let OW = pu(6u); let OHW = pu(5u) * OW; let KW = pu(21u); let KHW = pu(20u) * KW;
+  let ci = k / KHW; let kr = k % KHW;
+  let pix = n % OHW;
+  let y = i32(pix / OW) * i32(pu(14u)) - i32(pu(16u)) + i32(kr / KW) * i32(pu(18u));
+  let x = i32(pix % OW) * i32(pu(15u)) - i32(pu(17u)) + i32(kr % KW) * i32(pu(19u));
+  let H = pu(2u); let W = pu(3u);
+  let ok = k < kEnd && n < pu(0u) * OHW && u32(y) < H && u32(x) < W;
+  let idx = (((n / OHW) * pu(1u) + g * pu(8u) + ci) * H + u32(y)) * W + u32(x);
+  return select(0.0, X[select(0u, idx, ok)], ok);`,
+    aAlongM: false,
+    bAlongN: true,
+    store: `let co = g * CoutG + m;
+    let bv = ${bias ? 'Bias[co]' : '0.0'};
+    for (var j = 0u; j < 4u; j++) {
+      let p = n + j;
+      if (p < N) { Y[((p / OHW) * Cout + co) * OHW + p % OHW] = acc[j] + bv; }
+    }`,
+    rowsPerThread,
+  });
+}
+
+const GATHER_WG = 64;
+
+/**
+ * Direct conv2d, one output element per invocation (depthwise and few-channel groups, where a GEMM tile
+ * would be mostly idle). Output index order NCHW.
+ *
+ * @example
+ * const src = conv2dGatherWgsl(false);
+ */
+export function conv2dGatherWgsl(bias: boolean): string {
+  return `${paramsWgsl(CONV_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+${entry1d(GATHER_WG)} {
+  ${PARAM_LETS}
+  let i = ${linearIndex(GATHER_WG)};
+  let OHW = OH * OW;
+  if (i >= nImg * Cout * OHW) { return; }
+  let ox = i % OW; let oy = (i / OW) % OH; let co = (i / OHW) % Cout; let b = i / OHW / Cout;
+  let g = co / CoutG;
+  let y0 = i32(oy) * SH - PH; let x0 = i32(ox) * SW - PW;
+  var acc = ${bias ? 'Bias[co]' : '0.0'};
+  for (var ci = 0u; ci < CinG; ci++) {
+    let xb = ((b * Cin + g * CinG + ci) * H) * W;
+    let wb = (co * CinG + ci) * KH * KW;
+    for (var ky = 0u; ky < KH; ky++) {
+      let y = y0 + i32(ky) * DH;
+      if (u32(y) >= H) { continue; }
+      for (var kx = 0u; kx < KW; kx++) {
+        let x = x0 + i32(kx) * DW;
+        if (u32(x) < W) { acc = fma(X[xb + u32(y) * W + u32(x)], Wsrc[wb + ky * KW + kx], acc); }
+      }
+    }
+  }
+  Y[i] = acc;
+}`;
+}
+
+/**
+ * convTranspose2d in gather form: each output pixel sums the input positions whose strided footprint
+ * lands on it (iy = (oy + padH − ky·dilationH) / strideH when divisible and in range). Weights are
+ * IOHW: [cin][coutG][kh][kw]. One output element per invocation.
+ *
+ * @example
+ * const src = convTranspose2dWgsl(true);
+ */
+export function convTranspose2dWgsl(bias: boolean): string {
+  return `${paramsWgsl(CONV_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+${entry1d(GATHER_WG)} {
+  ${PARAM_LETS}
+  let i = ${linearIndex(GATHER_WG)};
+  let OHW = OH * OW;
+  if (i >= nImg * Cout * OHW) { return; }
+  let ox = i32(i % OW); let oy = i32((i / OW) % OH); let co = (i / OHW) % Cout; let b = i / OHW / Cout;
+  let g = co / CoutG; let cog = co % CoutG;
+  var acc = ${bias ? 'Bias[co]' : '0.0'};
+  for (var ky = 0u; ky < KH; ky++) {
+    let ty = oy + PH - i32(ky) * DH;
+    if (ty < 0 || ty % SH != 0) { continue; }
+    let iy = u32(ty / SH);
+    if (iy >= H) { continue; }
+    for (var kx = 0u; kx < KW; kx++) {
+      let tx = ox + PW - i32(kx) * DW;
+      if (tx < 0 || tx % SW != 0) { continue; }
+      let ix = u32(tx / SW);
+      if (ix >= W) { continue; }
+      for (var ci = 0u; ci < CinG; ci++) {
+        let c = g * CinG + ci;
+        acc = fma(X[((b * Cin + c) * H + iy) * W + ix], Wsrc[((c * CoutG + cog) * KH + ky) * KW + kx], acc);
+      }
+    }
+  }
+  Y[i] = acc;
+}`;
+}
+
+export { GATHER_WG as CONV_GATHER_WG, PACK_WG as CONV_PACK_WG };
