@@ -17,6 +17,9 @@ library's `prepare()`/`Metadata` serializer in safetensors/src/tensor.rs, checke
     laid out back to back in that order starting at offset 0.
 The library's own unit tests pin a few exact byte strings (an empty file, metadata only, one F32 tensor); the TS tests
 check those too.
+
+Every file is reproducible except nested_legacy.pth, whose storage keys are CPython object ids (the tests do not
+depend on them).
 """
 import collections
 import io
@@ -144,7 +147,9 @@ def gen_pth():
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, 'w', compression=zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():
-                dst.writestr(info.filename, src.read(info.filename))
+                fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))  # reproducible bytes
+                fixed.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(fixed, src.read(info.filename))
     write_bytes('tiny_deflate.pth', buf.getvalue())
 
     # A module state dict (OrderedDict with _metadata -> BUILD), a Parameter, shared storages, views, nesting.

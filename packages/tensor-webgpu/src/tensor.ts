@@ -160,6 +160,25 @@ export class Tensor {
     this.#gradFn?.unref();
     this.#gradFn = null;
   }
+  /**
+   * @internal Makes this tensor hold `other`'s storage (same shape, dtype and backend) without changing its
+   * identity: how optimizers and `loadStateDict` update parameters "in place". Keeps requiresGrad, drops any
+   * gradFn (the tensor becomes a leaf) and releases the old storage; `other` stays valid (dispose it as usual).
+   */
+  _replaceStorage(other: Tensor): void {
+    const op = '_replaceStorage';
+    const s = other.storage(op);
+    const old = this.storage(op);
+    if (s === old) return;
+    if (other.dtype !== this.dtype || other.backend !== this.backend || other.shape.length !== this.shape.length || other.shape.some((d, i) => d !== this.shape[i])) {
+      throw new RadixError(op, `cannot replace a ${this.dtype} tensor of shape ${fmtShape(this.shape)} on ${this.backend.name} with a ${other.dtype} tensor of shape ${fmtShape(other.shape)} on ${other.backend.name}`);
+    }
+    s.refs++;
+    old.release();
+    this.#storage = s;
+    this.#gradFn?.unref();
+    this.#gradFn = null;
+  }
   /** `using x = ...` support. */
   [Symbol.dispose](): void {
     this.dispose();

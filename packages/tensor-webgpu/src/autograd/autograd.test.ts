@@ -80,6 +80,90 @@ describe.each(backends.map((b) => [b.name, b] as const))('autograd on %s', (_n, 
     });
   }
 
+  const idx = (values: number[], shape: number[]) => tensor(values, { backend, dtype: 'int32', shape });
+  const COMPOSITE: [string, (x: Tensor) => Tensor][] = [
+    ['sum dims', (x) => x.sum([0, 2], true)], ['mean', (x) => x.mean(1)], ['prod', (x) => x.prod(2)],
+    ['amax', (x) => x.amax([1, 2])], ['amin', (x) => x.amin(0, true)], ['cumsum', (x) => x.cumsum(1)],
+    ['var unbiased', (x) => x.var(2)], ['std biased', (x) => x.std([0, 1], { unbiased: false })],
+    ['logsumexp', (x) => x.logsumexp(1)], ['softmax', (x) => x.softmax(-1)], ['logSoftmax', (x) => x.logSoftmax(1)],
+    ['layerNorm', (x) => T.F.layerNorm(x, [4])], ['groupNorm', (x) => T.F.groupNorm(x.reshape(1, 2, 3, 4), 2)],
+    ['batchNorm train', (x) => T.F.batchNorm(x, null, null, null, null, { training: true })],
+    ['instanceNorm', (x) => T.F.instanceNorm(x)],
+    ['gather', (x) => x.gather(2, idx([3, 0, 1, 1, 2, 2], [1, 2, 3]))],
+    ['indexSelect', (x) => x.indexSelect(1, idx([2, 0, 2], [3]))],
+    ['pad constant', (x) => T.F.pad(x, [1, 2, 0, 1])], ['pad reflect', (x) => T.F.pad(x, [2, 1], 'reflect')],
+    ['pad replicate', (x) => T.F.pad(x, [3, 1], 'replicate')], ['pad circular', (x) => T.F.pad(x.reshape(1, 2, 3, 4), [1, 2, 2, 1], 'circular')],
+    ['scatterAdd', (x) => T.scatterAdd(x, 1, idx([0, 2, 0, 1, 1, 1, 2, 0], [2, 2, 2]), x.slice(1, 0, 2).slice(2, 0, 2).mul(3))],
+    ['pixelShuffle', (x) => T.F.pixelShuffle(x.reshape(1, 4, 3, 2), 2)],
+  ];
+  for (const [name, fn] of COMPOSITE) {
+    it(`gradcheck ${name}`, async () => {
+      const x = input('any', [2, 3, 4], backend, 17);
+      const r = await gradcheck(fn, [x]);
+      expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+      x.dispose();
+    });
+  }
+
+  const IMAGE: [string, (x: Tensor) => Tensor][] = [
+    ['maxPool2d', (x) => T.F.maxPool2d(x, 2, { stride: 1 })],
+    ['maxPool2d pad dilation ceil', (x) => T.F.maxPool2d(x, 2, { stride: 2, padding: 1, dilation: 2, ceilMode: true })],
+    ['avgPool2d', (x) => T.F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true })],
+    ['avgPool2d override', (x) => T.F.avgPool2d(x, 2, { stride: 1, divisorOverride: 3 })],
+    ['adaptiveAvgPool2d', (x) => T.F.adaptiveAvgPool2d(x, [2, 3])],
+    ['interpolate bilinear', (x) => T.F.interpolate(x, { size: [7, 3], mode: 'bilinear' })],
+    ['interpolate bicubic align', (x) => T.F.interpolate(x, { scaleFactor: 1.5, mode: 'bicubic', alignCorners: true })],
+    ['interpolate antialias', (x) => T.F.interpolate(x, { size: [3, 2], mode: 'bilinear', antialias: true })],
+    ['interpolate nearest', (x) => T.F.interpolate(x, { scaleFactor: 2 })],
+  ];
+  for (const [name, fn] of IMAGE) {
+    it(`gradcheck ${name}`, async () => {
+      const x = input('any', [1, 2, 5, 4], backend, 23);
+      const r = await gradcheck(fn, [x]);
+      expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+      x.dispose();
+    });
+  }
+
+  for (const mode of ['bilinear', 'nearest', 'bicubic'] as const) {
+    for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
+      for (const alignCorners of [false, true]) {
+        it(`gradcheck gridSample ${mode} ${paddingMode} alignCorners=${alignCorners} (input and grid)`, async () => {
+          const x = input('any', [1, 2, 4, 5], backend, 29);
+          // Grid points away from pixel centres and borders (kinks of the interpolation), some outside [-1, 1].
+          const grid = T.uniform([1, 3, 2, 2], -1.3, 1.3, { backend, generator: new Generator(31) });
+          const check = mode === 'nearest' ? [0] : [0, 1];
+          const r = await gradcheck((a, b) => T.F.gridSample(a, b, { mode, paddingMode, alignCorners }), [x, grid], { check, eps: 1e-3, atol: 1e-2, rtol: 1e-2 });
+          expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+          dispose([x, grid]);
+        });
+      }
+    }
+  }
+
+  const LINALG: [string, number[][], (...t: Tensor[]) => Tensor][] = [
+    ['matmul 2-D', [[3, 4], [4, 5]], (a, b) => T.matmul(a!, b!)],
+    ['matmul 1-D·2-D', [[4], [4, 3]], (a, b) => T.matmul(a!, b!)],
+    ['matmul 2-D·1-D', [[3, 4], [4]], (a, b) => T.matmul(a!, b!)],
+    ['matmul dot', [[5], [5]], (a, b) => T.matmul(a!, b!)],
+    ['matmul batched broadcast', [[2, 1, 3, 4], [3, 4, 2]], (a, b) => T.matmul(a!, b!)],
+    ['linear', [[2, 3, 4], [5, 4], [5]], (x, w, b) => T.F.linear(x!, w!, b)],
+    ['conv2d stride pad', [[2, 3, 6, 5], [4, 3, 3, 3], [4]], (x, w, b) => T.F.conv2d(x!, w!, b, { stride: 2, padding: 1 })],
+    ['conv2d dilation groups', [[1, 4, 7, 6], [6, 2, 3, 2], [6]], (x, w, b) => T.F.conv2d(x!, w!, b, { dilation: [2, 1], groups: 2, padding: [1, 0] })],
+    ['conv2d depthwise same', [[1, 3, 5, 5], [3, 1, 2, 2]], (x, w) => T.F.conv2d(x!, w!, null, { groups: 3, padding: 'same' })],
+    ['conv2d unbatched floor', [[2, 6, 7], [3, 2, 3, 3]], (x, w) => T.F.conv2d(x!, w!, null, { stride: 2 })],
+    ['convTranspose2d stride pad outpad', [[2, 3, 3, 4], [3, 2, 3, 3], [2]], (x, w, b) => T.F.convTranspose2d(x!, w!, b, { stride: 2, padding: 1, outputPadding: 1 })],
+    ['convTranspose2d groups dilation', [[1, 4, 3, 3], [4, 1, 2, 3]], (x, w) => T.F.convTranspose2d(x!, w!, null, { groups: 2, dilation: 2, stride: [1, 2] })],
+  ];
+  for (const [name, shapes, fn] of LINALG) {
+    it(`gradcheck ${name}`, async () => {
+      const xs = shapes.map((sh, i) => input('any', sh, backend, 41 + i));
+      const r = await gradcheck(fn, xs);
+      expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+      dispose(xs);
+    });
+  }
+
   it('double backward: d/dx (d/dx Σ x³) = 6x, and grad() leaves .grad untouched', async () => {
     const x = tensor([0.5, -1, 2], { backend }).requiresGrad_();
     const y = x.pow(3).sum();

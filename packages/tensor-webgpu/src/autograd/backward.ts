@@ -26,6 +26,8 @@ export interface GradOptions {
   createGraph?: boolean;
   /** Return null for inputs the outputs do not depend on instead of throwing. */
   allowUnused?: boolean;
+  /** Do not propagate past the inputs (they are intermediate tensors whose own history is not needed). */
+  prune?: boolean;
 }
 
 function topoOrder(roots: GradNode[]): GradNode[] {
@@ -69,6 +71,7 @@ interface RunSpec {
   capture?: Tensor[];
   retainGraph: boolean;
   createGraph: boolean;
+  prune?: boolean;
 }
 
 function run(spec: RunSpec): Map<Tensor, Tensor> {
@@ -107,7 +110,13 @@ function run(spec: RunSpec): Map<Tensor, Tensor> {
       if (!g) continue;
       pending.delete(node);
       const owner = captureNodes.get(node);
-      if (owner) captured.set(owner, viewOf(g, g.shape, 'grad'));
+      if (owner) {
+        captured.set(owner, viewOf(g, g.shape, 'grad'));
+        if (spec.prune) {
+          g.dispose();
+          continue;
+        }
+      }
       const saved = node.savedTensors();
       const grads = tidy(() => node.rule(g, saved));
       const handed = new Set<Tensor>();
@@ -176,7 +185,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
     if (!o.requiresGrad) throw new RadixError('grad', `output ${i} of shape ${fmtShape(o.shape)} does not require grad`);
     return [o, defaultGradient(o, options.gradOutputs?.[i], 'grad')];
   });
-  const captured = run({ roots, capture: ins, retainGraph: options.retainGraph ?? options.createGraph ?? false, createGraph: options.createGraph ?? false });
+  const captured = run({ roots, capture: ins, retainGraph: options.retainGraph ?? options.createGraph ?? false, createGraph: options.createGraph ?? false, prune: options.prune });
   roots.forEach(([, g], i) => {
     if (g !== options.gradOutputs?.[i]) g.dispose();
   });

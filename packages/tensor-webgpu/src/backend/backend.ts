@@ -162,6 +162,11 @@ export interface Backend {
   pad(x: BackendBuffer, shape: number[], out: BackendBuffer, outShape: number[], before: number[], mode: PadMode, value: number, dtype: DType): void;
   /** torch.gather along `dim` (index has the output's shape, int32). */
   gather(x: BackendBuffer, xShape: number[], index: BackendBuffer, outShape: number[], dim: number, out: BackendBuffer, dtype: DType): void;
+  /**
+   * `out[p with coordinate dim replaced by index[p]] += src[p]` for every p of the index's shape (torch.scatter_add_,
+   * in place on `out`); indices outside [0, outShape[dim]) are skipped. float32 or int32.
+   */
+  scatterAdd(src: BackendBuffer, index: BackendBuffer, indexShape: number[], dim: number, out: BackendBuffer, outShape: number[], dtype: DType): void;
   /** torch.index_select along `dim` with a 1-D int32 index. */
   indexSelect(x: BackendBuffer, xShape: number[], index: BackendBuffer, count: number, dim: number, out: BackendBuffer, dtype: DType): void;
 

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { type FileDType, type RawTensor, bfloat16ToNumber, float16ToNumber, packValues } from './dtypes.js';
 
 /** Options of the loaders that create Radix tensors. */
-export interface LoadOptions {
+export interface CheckpointLoadOptions {
   /** Backend name or instance for the loaded tensors (default: the current backend). */
   backend?: BackendName | Backend;
 }
@@ -60,7 +60,7 @@ export function widenRaw(key: string, raw: RawTensor): Float32Array | Int32Array
  * @example
  * const t = rawToTensor('w', { dtype: 'BF16', shape: [2], data: new Uint16Array([0x3f80, 0x4000]) }); // float32 [1, 2]
  */
-export function rawToTensor(key: string, raw: RawTensor, options: LoadOptions = {}): Tensor {
+export function rawToTensor(key: string, raw: RawTensor, options: CheckpointLoadOptions = {}): Tensor {
   const values = widenRaw(key, raw);
   return tensor(values, { shape: raw.shape, dtype: RADIX_DTYPE_OF[raw.dtype], backend: options.backend });
 }

@@ -1,6 +1,6 @@
 // Checkpoint I/O: safetensors read/write and PyTorch .pth reading (zip and legacy formats, restricted unpickler).
 export { type FileDType, type FileArray, type RawTensor, FILE_DTYPE_SIZE, float16ToNumber, bfloat16ToNumber, numberToFloat16, numberToBFloat16 } from './dtypes.js';
-export { type LoadOptions, RADIX_DTYPE_OF, rawToTensor, tensorToRaw } from './convert.js';
+export { type CheckpointLoadOptions, RADIX_DTYPE_OF, rawToTensor, tensorToRaw } from './convert.js';
 export { type SafetensorsContents, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
 export { type PthIndexEntry, readPthIndex, decodePth, loadPth } from './pth.js';
 export { PyGlobal, type UnpickleOptions, unpickle } from './pickle.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PyGlobal, SET_STATE, unpickle } from './pickle.js';
-import { torchGlobals } from './torch-pickle.js';
+import { type StorageRef, TensorRef, gatherTensorBytes, storageFromPid, torchGlobals } from './torch-pickle.js';
 import { readZipDirectory, readZipEntry } from './zip.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../fixtures/io/${name}`, import.meta.url)));
@@ -59,6 +59,32 @@ describe('opcodes', () => {
   });
 });
 
+describe('torch globals', () => {
+  it('rebuilds tensors through _rebuild_from_type_v2 (tensor subclasses) with storages from persistent ids', () => {
+    const refs = new Map<string, StorageRef>();
+    const pkl = bytes(
+      'c', 'torch._tensor\n_rebuild_from_type_v2\n', '(', 'c', 'torch._utils\n_rebuild_tensor_v2\n', 'c', 'torch\nTensor\n',
+      '(', '(', 'V', 'storage\n', 'c', 'torch\nHalfStorage\n', 'V', 'k\n', 'V', 'cpu\n', 'K', 3, 't', 'Q',
+      'K', 1, 'K', 2, 0x85, 'K', 1, 0x85, 0x89, 'c', 'collections\nOrderedDict\n', ')', 'R', 't', '}', 't', 'R', '.',
+    );
+    const t = unpickle(pkl, { globals: torchGlobals(), persistentLoad: (pid) => storageFromPid(pid, refs) }).value as TensorRef;
+    expect(t).toBeInstanceOf(TensorRef);
+    expect([t.offset, t.shape, t.strides, t.numel]).toEqual([1, [2], [1], 2]);
+    expect(t.storage).toMatchObject({ key: 'k', typeName: 'HalfStorage', dtype: 'F16', numel: 3 });
+    expect(refs.get('k')).toBe(t.storage);
+  });
+
+  it('refuses persistent ids that are not storages, and tensor views that leave their storage', () => {
+    const refs = new Map<string, StorageRef>();
+    expect(() => storageFromPid(['module', 'x'], refs)).toThrow(/unsupported persistent id 'module'/);
+    const s = storageFromPid(['storage', new PyGlobal('torch', 'FloatStorage', null), '0', 'cpu', 4], refs);
+    expect(() => storageFromPid(['storage', new PyGlobal('torch', 'LongStorage', null), '0', 'cpu', 4], refs)).toThrow(/referenced as FloatStorage\[4\] and as LongStorage\[4\]/);
+    expect(() => gatherTensorBytes(new TensorRef(s, 2, [2, 2], [2, 1]), new Uint8Array(16), 'w')).toThrow(
+      "pth: tensor 'w' (shape [2, 2], strides [2, 1], offset 2) reaches element 5 of storage '0', which has 4",
+    );
+  });
+});
+
 describe('refusals', () => {
   it('refuses builtins.eval reached through STACK_GLOBAL (protocol 4) and runs nothing', () => {
     rmSync('radix-pwned-eval.txt', { force: true });
@@ -82,6 +108,7 @@ describe('refusals', () => {
     ['stack underflow', bytes(0x80, 2, 0x85, '.'), /stack underflow/],
     ['persistent id without handler', bytes(0x80, 2, 'K', 1, 'Q', '.'), /no persistent_load handler/],
     ['calling a non-global', bytes(0x80, 2, 'K', 1, ')', 'R', '.'), /REDUCE of a non-global value/],
+    ['huge LONG4', bytes(0x80, 2, 0x8b, 0, 0, 1, 0, '.'), /LONG4 of 65536 bytes at offset 2 is larger than the 1024-byte limit/],
   ])('%s', (_, b, msg) => {
     expect(() => unpickle(b, { globals: torchGlobals() })).toThrow(msg);
   });
@@ -92,21 +119,28 @@ function pickleValue(v: unknown, out: number[]): void {
   const u32 = (n: number) => out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
   if (v === null) out.push(0x4e);
   else if (typeof v === 'boolean') out.push(v ? 0x88 : 0x89);
-  else if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) out.push(0x4a), u32(v);
-  else if (typeof v === 'number') {
+  else if (typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0) && v >= -(2 ** 31) && v < 2 ** 31) {
+    out.push(0x4a);
+    u32(v);
+  } else if (typeof v === 'number') {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, v, false);
     out.push(0x47, ...b);
   } else if (typeof v === 'string') {
     const b = new TextEncoder().encode(v);
-    out.push(0x58), u32(b.length), out.push(...b);
+    out.push(0x58);
+    u32(b.length);
+    out.push(...b);
   } else if (Array.isArray(v)) {
     out.push(0x5d, 0x28);
     for (const x of v) pickleValue(x, out);
     out.push(0x65);
   } else if (v instanceof Map) {
     out.push(0x7d, 0x28);
-    for (const [k, x] of v) pickleValue(k, out), pickleValue(x, out);
+    for (const [k, x] of v) {
+      pickleValue(k, out);
+      pickleValue(x, out);
+    }
     out.push(0x75);
   }
 }

@@ -1,7 +1,13 @@
 // A restricted Python unpickler (protocols 0–5, as torch.save writes them) that decodes data and never executes anything.
 // Globals resolve only through an explicit allow-list of JS implementations; any other global is refused by name.
 
-/** A resolved, allow-listed Python global (a class or function), passed around as data until the pickle calls it. */
+/**
+ * A resolved, allow-listed Python global (a class or function), passed around as data until the pickle calls it.
+ *
+ * @example
+ * const g = unpickle(bytes, { globals: { 'torch.FloatStorage': null } }).value as PyGlobal;
+ * g.qualname; // 'torch.FloatStorage'
+ */
 export class PyGlobal {
   constructor(
     readonly module: string,
@@ -32,6 +38,7 @@ export interface UnpickleOptions {
 }
 
 const MARK = Symbol('mark');
+const MAX_LONG_BYTES = 1024;
 
 class Reader {
   pos: number;
@@ -92,6 +99,7 @@ function intValue(v: bigint): number | bigint {
 
 function parseIntLine(s: string, what: string): number | bigint {
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
+  if (t.length > 2 * MAX_LONG_BYTES) throw new Error(`pickle: ${what} literal of ${t.length} digits is too long`);
   if (!/^[+-]?\d+$/.test(t)) throw new Error(`pickle: bad ${what} literal '${s}'`);
   return intValue(BigInt(t));
 }
@@ -203,7 +211,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x4b: stack.push(r.u8()); break; // BININT1
       case 0x4d: stack.push(r.u16()); break; // BININT2
       case 0x8a: stack.push(longFromBytes(r.take(r.u8()))); break; // LONG1
-      case 0x8b: stack.push(longFromBytes(r.take(r.i32()))); break; // LONG4
+      case 0x8b: { // LONG4 (capped: converting a huge integer is quadratic, and no checkpoint needs one)
+        const n = r.i32();
+        if (n > MAX_LONG_BYTES) throw new Error(`pickle: LONG4 of ${n} bytes at offset ${at} is larger than the ${MAX_LONG_BYTES}-byte limit`);
+        stack.push(longFromBytes(r.take(n)));
+        break;
+      }
       case 0x49: { // INT
         const s = r.line();
         stack.push(s === '01' ? true : s === '00' ? false : parseIntLine(s, 'INT'));

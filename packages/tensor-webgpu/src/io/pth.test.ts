@@ -52,6 +52,13 @@ describe('decodePth (file dtypes, exact values)', () => {
     expect(rawValues(raw['shared.strided']!)).toEqual([1, 3, 9, 11]);
   });
 
+  it("legacy: LongStorage elements are 8 bytes although sys_info says type_sizes.long == 4 (torch.load ignores it)", async () => {
+    const raw = await decodePth(fixture('tiny_legacy.pth'));
+    expect(Array.from(raw['bn.num_batches_tracked']!.data as BigInt64Array)).toEqual([17n]);
+    // Everything after that LongStorage still lines up (its header counts and the data that follows).
+    expect(rawValues(raw['scalar.f64']!)).toEqual([Math.PI]);
+  });
+
   it('reads from a path as well as from bytes', async () => {
     const path = new URL('../../fixtures/io/tiny_zip.pth', import.meta.url).pathname;
     checkRaw(await decodePth(path), tinyExpected);
@@ -113,6 +120,15 @@ describe('refusals and corrupt files', () => {
     const raw = await decodePth(fixture('int64_overflow.pth'));
     expect(Array.from(raw['big.counter']!.data as BigInt64Array)).toEqual([1n, 2n ** 40n]);
     await expect(loadPth(fixture('int64_overflow.pth'), { backend: 'cpu' })).rejects.toThrow(/'big\.counter': int64 value 1099511627776 at index 1 does not fit in int32/);
+  });
+
+  it('walks shared containers once (a tiny pickle cannot make the tensor walk exponential)', async () => {
+    // Legacy stream: magic, protocol, sys_info, then a list holding itself-derived pairs 60 levels deep, then [].
+    const head = [0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e, 0x80, 2, 0x4d, 0xe9, 0x03, 0x2e, 0x80, 2, 0x7d, 0x2e];
+    const body = [0x80, 2, 0x5d];
+    for (let i = 0; i < 60; i++) body.push(0x32, 0x86); // DUP, TUPLE2: x -> (x, x)
+    body.push(0x2e, 0x80, 2, 0x5d, 0x2e);
+    expect(await decodePth(Uint8Array.from([...head, ...body]))).toEqual({});
   });
 
   it('detects a corrupted storage element count and a file that is no checkpoint', async () => {

@@ -3,7 +3,7 @@
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { readBytes } from './atomic-write.js';
-import { type LoadOptions, RADIX_DTYPE_OF, rawToTensor } from './convert.js';
+import { type CheckpointLoadOptions, RADIX_DTYPE_OF, rawToTensor } from './convert.js';
 import { FILE_DTYPE_SIZE, type RawTensor, bytesToArray, setEntry, swapBytes } from './dtypes.js';
 import { unpickle } from './pickle.js';
 import { type StorageRef, TORCH_DTYPE_NAME, TensorRef, gatherTensorBytes, storageFromPid, torchGlobals } from './torch-pickle.js';
@@ -130,23 +130,27 @@ async function open(source: string | Uint8Array, what: string, withData: boolean
   return isZip(bytes) ? parseZip(bytes) : parseLegacy(bytes, withData);
 }
 
-/** Every tensor in the unpickled object, keyed by its dotted path (containers nest; other values are skipped). */
+/**
+ * Every tensor in the unpickled object, keyed by its dotted path (containers nest; other values are skipped).
+ * Each container is visited once, so a container reachable by two paths is listed under the first: shared structure
+ * in a hostile pickle cannot make the walk exponential.
+ */
 function collectTensors(root: unknown): [string, TensorRef][] {
   const out: [string, TensorRef][] = [];
   const seen = new Set<unknown>();
-  const walk = (v: unknown, key: string): void => {
+  const walk = (v: unknown, key: string, depth: number): void => {
     if (v instanceof TensorRef) {
       out.push([key, v]);
       return;
     }
     if (!v || typeof v !== 'object' || seen.has(v)) return;
+    if (depth > 1000) fail('containers are nested more than 1000 levels deep');
     seen.add(v);
     const join = (k: unknown): string => (key === '' ? String(k) : `${key}.${String(k)}`);
-    if (v instanceof Map) for (const [k, x] of v) walk(x, join(k));
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, join(i)));
-    seen.delete(v);
+    if (v instanceof Map) for (const [k, x] of v) walk(x, join(k), depth + 1);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, join(i), depth + 1));
   };
-  walk(root, '');
+  walk(root, '', 0);
   return out;
 }
 
@@ -213,7 +217,7 @@ export async function decodePth(source: string | Uint8Array): Promise<Record<str
  * const sd = await loadPth('resnet18.pth', { backend: 'webgpu' });
  * sd['fc.weight'].shape; // [1000, 512]
  */
-export async function loadPth(source: string | Uint8Array, options: LoadOptions = {}): Promise<Record<string, Tensor>> {
+export async function loadPth(source: string | Uint8Array, options: CheckpointLoadOptions = {}): Promise<Record<string, Tensor>> {
   const out: Record<string, Tensor> = {};
   try {
     for await (const [key, raw] of rawTensors(source, 'loadPth')) setEntry(out, key, rawToTensor(key, raw, options));

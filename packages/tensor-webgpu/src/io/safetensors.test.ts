@@ -173,6 +173,18 @@ const dir = mkdtempSync(join(tmpdir(), 'radix-io-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const backends = await testBackends();
 
+describe('saveSafetensors (file system)', () => {
+  it('leaves an existing file untouched when the new contents are refused', async () => {
+    const path = join(dir, 'keep.safetensors');
+    await saveSafetensors(path, { a: { dtype: 'U8', shape: [2], data: new Uint8Array([1, 2]) } });
+    const before = readFileSync(path);
+    await expect(saveSafetensors(path, { a: { dtype: 'F32', shape: [3], data: new Float32Array(1) } })).rejects.toThrow(/needs 12 bytes/);
+    await expect(saveSafetensors(join(dir, 'no-such-dir', 'x.safetensors'), {})).rejects.toThrow(/ENOENT/);
+    expect(readFileSync(path)).toEqual(before);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
 describe.each(backends.map((b) => [b.name, b] as const))('Radix tensors on %s', (_, backend) => {
   it('save → load keeps dtype, shape and values; the write is atomic (no temp file left)', async () => {
     const sizes = [1, 3, 7, 17, 65];

@@ -2,7 +2,7 @@
 // Writer rules follow the library: tensors sorted by dtype (descending, in its enum order) then name, header padded with spaces to 8 bytes.
 import type { Tensor } from '../tensor.js';
 import { readBytes, atomicWriteFile } from './atomic-write.js';
-import { type LoadOptions, rawToTensor, tensorToRaw } from './convert.js';
+import { type CheckpointLoadOptions, rawToTensor, tensorToRaw } from './convert.js';
 import { FILE_DTYPE_SIZE, type FileDType, type RawTensor, arrayBytes, bytesToArray, isFileDType, setEntry } from './dtypes.js';
 
 /** What {@link decodeSafetensors} returns: the tensors in file order and the optional `__metadata__` map. */
@@ -223,7 +223,7 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
  * const sd = await loadSafetensors('model.safetensors', { backend: 'webgpu' });
  * sd['fc.weight'].shape; // [10, 512]
  */
-export async function loadSafetensors(source: string | Uint8Array, options: LoadOptions = {}): Promise<Record<string, Tensor>> {
+export async function loadSafetensors(source: string | Uint8Array, options: CheckpointLoadOptions = {}): Promise<Record<string, Tensor>> {
   const { tensors } = decodeSafetensors(await readBytes(source, 'loadSafetensors'));
   const out: Record<string, Tensor> = {};
   try {

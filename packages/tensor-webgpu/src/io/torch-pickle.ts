@@ -28,7 +28,12 @@ export interface StorageRef {
   view?: { root: StorageRef; offset: number };
 }
 
-/** A tensor the pickle describes: a strided view of a storage. */
+/**
+ * A tensor the pickle describes: a strided view of a storage (no data).
+ *
+ * @example
+ * new TensorRef(storage, 5, [8], [1]).numel; // 8
+ */
 export class TensorRef {
   constructor(
     readonly storage: StorageRef,

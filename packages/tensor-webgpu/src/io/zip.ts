@@ -84,9 +84,14 @@ export function readZipDirectory(bytes: Uint8Array): ZipEntry[] {
       const sz = dv.getUint16(q + 2, true);
       if (id === 0x0001) {
         let r = q + 4;
-        if (size === 0xffffffff) (size = u64(dv, r, 'entry size')), (r += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = u64(dv, r, 'entry size')), (r += 8);
-        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64(dv, r, 'entry offset');
+        const next = (what: string): number => {
+          if (r + 8 > q + 4 + sz) fail(`zip64 extra field of '${name}' lacks the ${what}`);
+          r += 8;
+          return u64(dv, r - 8, what);
+        };
+        if (size === 0xffffffff) size = next('entry size');
+        if (compressedSize === 0xffffffff) compressedSize = next('compressed size');
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = next('local header offset');
       }
       q += 4 + sz;
     }

@@ -120,8 +120,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let OHW = OH * OW;
   let P = nImg * OHW;
   let gid = wid.x + wid.y * nwg.x;
-  let bx = gid % gx;
-  let by = (gid / gx) % gy;
+  let by = gid % gy;
+  let bx = (gid / gy) % gx;
   let live = gid / gx / gy < groups;
   let g = min(gid / gx / gy, groups - 1u);
   let row0 = by * ${c.tm}u;
@@ -160,8 +160,14 @@ export function conv2dTiledWgsl(bias: boolean, rowsPerThread: number): string {
     decls: `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
-var<private> g: u32;`,
+var<private> g: u32;
+fn gatherX(ok: bool, y: i32, x: i32, base: u32) -> f32 {
+  let H = pu(2u); let W = pu(3u);
+  let inb = ok && u32(y) < H && u32(x) < W;
+  return select(0.0, X[select(0u, base + u32(y) * W + u32(x), inb)], inb);
+}`,
     prologue: `${PARAM_LETS}
+  let KHW = KH * KW;
   let M = CoutG;
   let N = nImg * OH * OW;
   let OHW = OH * OW;
@@ -175,15 +181,15 @@ var<private> g: u32;`,
   let nBase = bx * 64u;`,
     loadA: `let ok = m < pu(9u) && k < kEnd;
   return select(0.0, Wsrc[select(0u, (g * pu(9u) + m) * pu(10u) + k, ok)], ok);`,
-    loadB: `let OW = pu(6u); let OHW = pu(5u) * OW; let KW = pu(21u); let KHW = pu(20u) * KW;
-  let ci = k / KHW; let kr = k % KHW;
-  let pix = n % OHW;
-  let y = i32(pix / OW) * i32(pu(14u)) - i32(pu(16u)) + i32(kr / KW) * i32(pu(18u));
-  let x = i32(pix % OW) * i32(pu(15u)) - i32(pu(17u)) + i32(kr % KW) * i32(pu(19u));
-  let H = pu(2u); let W = pu(3u);
-  let ok = k < kEnd && n < pu(0u) * OHW && u32(y) < H && u32(x) < W;
-  let idx = (((n / OHW) * pu(1u) + g * pu(8u) + ci) * H + u32(y)) * W + u32(x);
-  return select(0.0, X[select(0u, idx, ok)], ok);`,
+    // B (im2col) is gathered through bGather: pixel decomposition once per thread, k decomposition once per tile.
+    loadB: 'return 0.0;',
+    bGather: {
+      setup: (q, n) => [0, 1, 2, 3].map((j) => `let cc${q}_${j} = min(${n} + ${j}u, N - 1u); let cok${q}_${j} = ${n} + ${j}u < N;
+  let y0${q}_${j} = i32((cc${q}_${j} % OHW) / OW) * SH - PH; let x0${q}_${j} = i32((cc${q}_${j} % OHW) % OW) * SW - PW;
+  let xb${q}_${j} = ((cc${q}_${j} / OHW) * Cin + g * CinG) * H * W;`).join('\n  '),
+      perK: () => 'let ci = k / KHW; let kr = k % KHW; let kyo = i32(kr / KW) * DH; let kxo = i32(kr % KW) * DW; let kok = k < kEnd;',
+      load: (q, j) => `gatherX(cok${q}_${j} && kok, y0${q}_${j} + kyo, x0${q}_${j} + kxo, xb${q}_${j} + ci * H * W)`,
+    },
     aAlongM: false,
     bAlongN: true,
     store: `let co = g * CoutG + m;

@@ -31,6 +31,14 @@ export interface TiledGemmHooks {
   store: string;
   /** Rows per thread: 4 or 8 (the tile is 16·rows × 64). */
   rowsPerThread: number;
+  /**
+   * Optional hoisted B gather (only with `bAlongN`): each thread loads the same 4 columns of B in every
+   * K tile, so per-column work (e.g. conv's pixel → input offset) can run once before the K loop.
+   * `setup(q, n)` emits statements for the thread's q-th load whose first column is `n` (columns n..n+3);
+   * `load(q, j, k)` is the WGSL expression of B[k, n + j] (zero outside B or when k >= kEnd);
+   * `perK(q, k)` emits statements shared by the 4 loads of one k (optional).
+   */
+  bGather?: { setup: (q: number, n: string) => string; perK?: (q: number, k: string) => string; load: (q: number, j: number, k: string) => string };
 }
 
 /**
@@ -64,9 +72,15 @@ export function tiledGemmWgsl(h: TiledGemmHooks): string {
     }
   }
   const loadBStmts: string[] = [];
+  const bSetup: string[] = [];
   for (let q = 0; q < bLoads; q++) {
     const e = `(tid + ${q * T}u)`;
-    if (h.bAlongN) {
+    if (h.bAlongN && h.bGather) {
+      const G = h.bGather;
+      bSetup.push(`let bn${q} = nBase + (${e} % ${BN / 4}u) * 4u; let bkk${q} = ${e} / ${BN / 4}u;\n  ${G.setup(q, `bn${q}`)}`);
+      loadBStmts.push(`{ let k = kt + bkk${q}; ${G.perK ? G.perK(q, 'k') : ''}
+      Bs[bkk${q} * ${BN / 4}u + (${e} % ${BN / 4}u)] = vec4<f32>(${[0, 1, 2, 3].map((j) => G.load(q, j, 'k')).join(', ')}); }`);
+    } else if (h.bAlongN) {
       loadBStmts.push(`{ let n4 = ${e} % ${BN / 4}u; let kk = ${e} / ${BN / 4}u; let n = nBase + n4 * 4u; let k = kt + kk;
       Bs[kk * ${BN / 4}u + n4] = vec4<f32>(loadB(k, n), loadB(k, n + 1u), loadB(k, n + 2u), loadB(k, n + 3u)); }`);
     } else {
@@ -98,6 +112,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tid = ty * ${TILE_THREADS}u + tx;
   ${h.prologue}
   kEnd = k1;
+  ${bSetup.join('\n  ')}
   ${accDecl}
   for (var kt = k0; kt < k1; kt += ${TILE_K}u) {
     ${loadAStmts.join('\n    ')}

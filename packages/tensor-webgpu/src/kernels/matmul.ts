@@ -114,8 +114,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let M = pu(0u); let K = pu(1u); let N = pu(2u); let batch = pu(3u);
   let gx = pu(6u); let gy = pu(7u); let splits = pu(8u); let kChunk = pu(9u);
   let gid = wid.x + wid.y * nwg.x;
-  let bx = gid % gx;
-  let by = (gid / gx) % gy;
+  let by = gid % gy;
+  let bx = (gid / gy) % gx;
   let bz = gid / gx / gy;
   let live = bz < batch * splits;
   let bzc = min(bz, batch * splits - 1u);

@@ -1,6 +1,8 @@
 // Convolution ops with torch.nn.functional semantics: conv2d (incl. padding 'same'/'valid') and
 // convTranspose2d, validated here so kernels only ever see consistent NCHW/OIHW/IOHW shapes.
 import type { Conv2dParams } from '../backend/backend.js';
+import { record } from '../autograd/node.js';
+import { conv2dGrad, convTranspose2dGrad } from './conv-grad.js';
 import { check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, empty, requireFloat, viewOf } from './util.js';
@@ -105,7 +107,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const out = empty(op, backend, [n, cout, oh, ow], 'float32');
     const p: Conv2dParams = { n, cin, h, w, cout, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
     if (out.size > 0) backend.conv2d(x4.buf(op), weight.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
-    return finish(out, unbatched, op);
+    const geo = { kh, kw, sh, sw, dh, dw, ph, pw, phEnd: ph + extraH, pwEnd: pw + extraW, groups };
+    const rec = record(op, out, [x4, weight, bias], (g, [xs, ws]) => conv2dGrad(g, xs!, ws!, !!bias, geo), [x4, weight]);
+    return finish(rec, unbatched, op);
   } finally {
     if (unbatched) x4.dispose();
   }
@@ -145,7 +149,9 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     const out = empty(op, backend, [n, cout, oh, ow], 'float32');
     const p: Conv2dParams = { n, cin, h, w, cout, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
     if (out.size > 0) backend.convTranspose2d(x4.buf(op), weight.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
-    return finish(out, unbatched, op);
+    const geo = { kh, kw, sh, sw, dh, dw, ph, pw, phEnd: ph, pwEnd: pw, groups };
+    const rec = record(op, out, [x4, weight, bias], (g, [xs, ws]) => convTranspose2dGrad(g, xs!, ws!, !!bias, geo), [x4, weight]);
+    return finish(rec, unbatched, op);
   } finally {
     if (unbatched) x4.dispose();
   }

@@ -7,6 +7,8 @@ import { tensor } from './creation.js';
 import { add, mul } from './elementwise.js';
 import { reshape, slice } from './movement.js';
 import { backendOf, empty, requireFloat } from './util.js';
+import { record } from '../autograd/node.js';
+import { gridSampleVjp } from './image-grad.js';
 
 /** Options of {@link gridSample}. */
 export interface GridSampleOptions {
@@ -47,7 +49,8 @@ export function gridSample(x: Tensor, grid: Tensor, options: GridSampleOptions =
   check(h > 0 && w > 0, op, `expects an input with non-empty spatial dims, got ${fmtShape(x.shape)}`);
   const out = empty(op, backend, [n, c, oh, ow], 'float32');
   if (out.size > 0) backend.gridSample(x.buf(op), grid.buf(op), out.buf(op), { mode, paddingMode, alignCorners, n, c, h, w, oh, ow });
-  return out;
+  const spec = { mode, paddingMode, alignCorners };
+  return record(op, out, [x, grid], (g, [xs, gs]) => gridSampleVjp(g, xs!, gs!, spec), [x, grid]);
 }
 
 /** torch's base-grid coordinates along one axis: linspace(-1, 1, n), shrunk by (n-1)/n without alignCorners; 0 when n = 1. */

@@ -5,8 +5,10 @@ import { coerceScalar } from '../dtype.js';
 import { check, fmtShape } from '../errors.js';
 import { normDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { permute, reshape } from './movement.js';
+import { expand, permute, reshape } from './movement.js';
 import { backendOf, empty, viewOf } from './util.js';
+import { record } from '../autograd/node.js';
+import { arange, zeros } from './creation.js';
 
 /** An int32 version of an integer index tensor (second value: dispose it). */
 function indexTensor(op: string, index: Tensor): [Tensor, boolean] {
@@ -39,7 +41,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   try {
     const out = empty(op, backend, index.shape, x.dtype);
     if (out.size > 0) backend.gather(x.buf(op), xShape, idx.buf(op), iShape, d, out.buf(op), x.dtype);
-    return out;
+    const inShape = [...x.shape];
+    return record(op, out, [x], (g, [is]) => [scatterAdd(zeros(inShape, { backend: g.backend }), d, is!, g)], [idx]);
   } finally {
     if (own) idx.dispose();
   }
@@ -64,7 +67,14 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   try {
     const out = empty(op, backend, outShape, x.dtype);
     if (out.size > 0) backend.indexSelect(x.buf(op), xShape, idx.buf(op), count, d, out.buf(op), x.dtype);
-    return out;
+    const inShape = [...x.shape];
+    // Adjoint: scatter-add every selected slice back, with the index broadcast over the slice.
+    return record(op, out, [x], (g, [is]) => {
+      if (inShape.length === 0) return [reshape(g.sum(), [])];
+      const view = inShape.map((_, i) => (i === d ? count : 1));
+      const full = expand(reshape(is!, view), g.shape);
+      return [scatterAdd(zeros(inShape, { backend: g.backend }), d, full, g)];
+    }, [idx]);
   } finally {
     if (own) idx.dispose();
   }
@@ -130,7 +140,66 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
   if (out.size > 0) {
     backend.pad(x.buf(op), [...x.shape], out.buf(op), outShape, before, mode, coerceScalar(value, x.dtype), x.dtype);
   }
-  return out;
+  const inShape = [...x.shape];
+  // Adjoint: padding the flat index map of the input (constant mode marks padded cells -1) tells where each
+  // output element came from; the gradient is the scatter-add of the output gradient into those sources.
+  return record(op, out, [x], (g) => {
+    const n = sizeOf(inShape);
+    const src = pad(reshape(arange(n, { backend: g.backend, dtype: 'int32' }), inShape), padding, mode, mode === 'constant' ? -1 : 0);
+    const flat = scatterAdd(zeros([n], { backend: g.backend }), 0, reshape(src, [-1]), reshape(g, [-1]));
+    return [reshape(flat, inShape)];
+  });
+}
+
+/**
+ * torch.scatter_add: a copy of `x` with `src[p]` added at `p` with coordinate `dim` replaced by `index[p]`,
+ * for every position `p` of `index` (int32, same rank as `x`, not larger than `src`). Out-of-range indices are
+ * skipped. Differentiable in `x` and `src` (float32 sums use atomics on WebGPU, so their order may vary).
+ *
+ * @example
+ * scatterAdd(zeros([3]), 0, tensor([0, 2, 0], { dtype: 'int32' }), tensor([1, 2, 3])); // [4, 0, 2]
+ */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const op = 'scatterAdd';
+  const backend = backendOf(op, x, index, src);
+  check(x.dtype === 'float32' || x.dtype === 'int32', op, `supports float32 and int32 tensors, got ${x.dtype}`);
+  check(src.dtype === x.dtype, op, `src dtype ${src.dtype} differs from the input's ${x.dtype}`);
+  const d = normDim(op, dim, x.ndim);
+  const xShape = x.ndim === 0 ? [1] : [...x.shape];
+  const iShape = index.ndim === 0 ? [1] : [...index.shape];
+  check(iShape.length === xShape.length && src.ndim === index.ndim, op, `index ${fmtShape(index.shape)}, src ${fmtShape(src.shape)} and input ${fmtShape(x.shape)} must have the same number of dims`);
+  check(iShape.every((s, i) => (i === d || s <= xShape[i]!) && s <= (src.ndim === 0 ? 1 : src.shape[i]!)), op, `index ${fmtShape(index.shape)} must fit in src ${fmtShape(src.shape)}, and in the input ${fmtShape(x.shape)} outside dim ${dim}`);
+  const [idx, own] = indexTensor(op, index);
+  // The kernel reads src densely in the index's shape.
+  const srcFit = src.shape.every((s, i) => s === iShape[i]) ? src : narrowTo(src, iShape);
+  const out = x.clone();
+  if (idx.size > 0) backend.scatterAdd(srcFit.buf(op), idx.buf(op), iShape, d, out.buf(op), xShape, x.dtype);
+  const result = record(op, out, [x, src], (g, [is]) => {
+    const gs = gather(g, d, is!);
+    const gsrc = srcFit === src ? gs : padTo(gs, src.shape);
+    return [g, gsrc];
+  }, [idx]);
+  if (srcFit !== src) srcFit.dispose();
+  if (own) idx.dispose();
+  return result;
+}
+
+function narrowTo(t: Tensor, shape: readonly number[]): Tensor {
+  let cur = t;
+  shape.forEach((s, i) => {
+    if (cur.shape[i] !== s) {
+      const next = cur.narrow(i, 0, s);
+      if (cur !== t) cur.dispose();
+      cur = next;
+    }
+  });
+  return cur;
+}
+
+function padTo(t: Tensor, shape: readonly number[]): Tensor {
+  const p: number[] = [];
+  for (let i = shape.length - 1; i >= 0; i--) p.push(0, shape[i]! - t.shape[i]!);
+  return pad(t, p);
 }
 
 function checkFactor(op: string, r: number): void {

@@ -4,8 +4,9 @@ import type { MatmulParams } from '../backend/backend.js';
 import { check, fmtShape } from '../errors.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add } from './elementwise.js';
-import { expand } from './movement.js';
+import { add, sumTo } from './elementwise.js';
+import { record } from '../autograd/node.js';
+import { expand, reshape } from './movement.js';
 import { backendOf, empty, requireFloat, viewOf } from './util.js';
 
 /**
@@ -63,7 +64,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (p.batch === 1) p = { ...p, strideA: 0, strideB: 0 };
   backend.matmul(A.buf(op), B.buf(op), out.buf(op), p);
   for (const t of owned) t.dispose();
-  return out;
+  const full = [...batchShape, M, N];
+  // dA = g·Bᵀ and dB = Aᵀ·g on the promoted (≥ 2-D) shapes, summed over broadcast batch dims.
+  return record(op, out, [a, b], (g, [as, bs]) => {
+    const a2 = reshape(as!, aShape);
+    const b2 = reshape(bs!, bShape);
+    const g2 = reshape(g, full);
+    const da = sumTo(matmul(g2, b2.transpose(-1, -2)), aShape);
+    const db = sumTo(matmul(a2.transpose(-1, -2), g2), bShape);
+    return [reshape(da, as!.shape), reshape(db, bs!.shape)];
+  }, [a, b]);
 }
 
 /**
@@ -91,8 +101,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const y = empty(op, backend, [...lead, outF], 'float32');
   if (y.size === 0) return y;
   backend.matmul(x.buf(op), weight.buf(op), y.buf(op), { batch: 1, m, k: inF, n: outF, strideA: 0, strideB: 0, transA: false, transB: true });
-  if (!bias) return y;
-  const r = add(y, bias);
-  y.dispose();
+  const yg = record(op, y, [x, weight], (g, [xs, ws]) => {
+    const g2 = reshape(g, [m, outF]);
+    return [matmul(g, ws!), matmul(g2.t(), reshape(xs!, [m, inF]))];
+  }, [x, weight]);
+  if (!bias) return yg;
+  const r = add(yg, bias);
+  yg.dispose();
   return r;
 }

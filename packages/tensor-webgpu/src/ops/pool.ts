@@ -3,6 +3,10 @@
 import type { Pool2dParams } from '../backend/backend.js';
 import { check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { record } from '../autograd/node.js';
+import { adaptiveMatrix, avgPoolMatrix, maxPoolGrad, separableAdjoint } from './image-grad.js';
+import { mul } from './elementwise.js';
+import { reshape } from './movement.js';
 import { backendOf, empty, requireFloat } from './util.js';
 
 /** A size given once for both spatial dims or as `[h, w]` (a one-element array also counts for both). */
@@ -80,7 +84,18 @@ function pool(op: string, kind: 'max' | 'avg', x: Tensor, kernelSize: PoolSize, 
     countIncludePad, divisorOverride: divisor,
   };
   if (out.size > 0) backend.pool2d(kind, x.buf(op), out.buf(op), p);
-  return out;
+  const inShape = [...x.shape];
+  if (kind === 'max') {
+    const geo = { kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+    return record(op, out, [x], (g, [xs]) => [reshape(maxPoolGrad(reshape(g, [n, c, oh, ow]), reshape(xs!, [n, c, h, w]), geo), inShape)], [x]);
+  }
+  const override = divisor !== 0;
+  return record(op, out, [x], (g) => {
+    const mh = avgPoolMatrix(h, oh, kh, sh, ph, countIncludePad, override, g);
+    const mw = avgPoolMatrix(w, ow, kw, sw, pw, countIncludePad, override, g);
+    const dx = separableAdjoint(g, mh, mw, inShape);
+    return [override ? mul(dx, 1 / divisor) : dx];
+  });
 }
 
 /**
@@ -124,5 +139,6 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   check(Number.isInteger(oh) && Number.isInteger(ow) && oh >= 0 && ow >= 0, op, `outputSize must be non-negative integers, got ${JSON.stringify(outputSize)}`);
   const out = empty(op, backend, outShape(x, n, c, oh, ow), 'float32');
   if (out.size > 0) backend.adaptiveAvgPool2d(x.buf(op), out.buf(op), n, c, h, w, oh, ow);
-  return out;
+  const inShape = [...x.shape];
+  return record(op, out, [x], (g) => [separableAdjoint(g, adaptiveMatrix(h, oh, g), adaptiveMatrix(w, ow, g), inShape)]);
 }

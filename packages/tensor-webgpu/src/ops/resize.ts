@@ -4,6 +4,10 @@ import type { ResizeParams } from '../backend/backend.js';
 import { check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { adaptiveAvgPool2d } from './pool.js';
+import { record } from '../autograd/node.js';
+import { separableAdjoint, tableMatrix } from './image-grad.js';
+import { resizeAxisTable } from '../kernels/resize.js';
+import { reshape } from './movement.js';
 import { backendOf, empty, requireFloat, viewOf } from './util.js';
 
 /** Interpolation modes of {@link interpolate}. */
@@ -103,5 +107,12 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   };
   const out = empty(op, backend, outShape, 'float32');
   if (out.size > 0) backend.resize(x.buf(op), out.buf(op), p);
-  return out;
+  const inShape = [...x.shape];
+  // Resizing is separable: y = Mh · x · Mwᵀ with the same per-axis tables the kernels apply.
+  return record(op, out, [x], (g) => {
+    const rows = resizeAxisTable(mode, alignCorners, antialias, h, oh, p.scaleH);
+    const cols = resizeAxisTable(mode, alignCorners, antialias, w, ow, p.scaleW);
+    const g4 = reshape(g, [n, c, oh, ow]);
+    return [reshape(separableAdjoint(g4, tableMatrix(rows, g), tableMatrix(cols, g), [n, c, h, w]), inShape)];
+  });
 }

@@ -5,6 +5,7 @@ import { CpuBuffer, arr } from './cpu-buffer.js';
 import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom, cpuUnary, cpuWhere } from './core.js';
 import { cpuArgReduce, cpuCumsum, cpuReduce } from './reduce.js';
 import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
+import { cpuScatterAdd } from './scatter.js';
 import { cpuConv2d, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 
@@ -64,6 +65,7 @@ export class CpuBackend implements Backend {
   pad = cpuPad;
   gather = cpuGather;
   indexSelect = cpuIndexSelect;
+  scatterAdd = cpuScatterAdd;
   reduce = cpuReduce;
   argReduce = cpuArgReduce;
   cumsum = cpuCumsum;

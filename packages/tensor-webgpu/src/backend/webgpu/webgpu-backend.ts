@@ -9,6 +9,7 @@ import { GpuBuffer, GpuContext } from './gpu-context.js';
 import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuWhere } from './core.js';
 import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
 import { gpuGather, gpuIndexSelect, gpuPad } from './movement.js';
+import { gpuScatterAdd } from './scatter.js';
 import { gpuConv2d, gpuConvTranspose2d, gpuMatmul } from './linalg.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 
@@ -136,6 +137,7 @@ export class WebGpuBackend implements Backend {
   copyInto(src: BackendBuffer, dst: Strided, shape: number[], dtype: DType): void { gpuCopyInto(this.ctx, src, dst, shape, dtype); }
   pad(x: BackendBuffer, shape: number[], out: BackendBuffer, outShape: number[], before: number[], mode: PadMode, value: number, dtype: DType): void { gpuPad(this.ctx, x, shape, out, outShape, before, mode, value, dtype); }
   gather(x: BackendBuffer, xShape: number[], index: BackendBuffer, outShape: number[], dim: number, out: BackendBuffer, dtype: DType): void { gpuGather(this.ctx, x, xShape, index, outShape, dim, out, dtype); }
+  scatterAdd(src: BackendBuffer, index: BackendBuffer, indexShape: number[], dim: number, out: BackendBuffer, outShape: number[], dtype: DType): void { gpuScatterAdd(this.ctx, src, index, indexShape, dim, out, outShape, dtype); }
   indexSelect(x: BackendBuffer, xShape: number[], index: BackendBuffer, count: number, dim: number, out: BackendBuffer, dtype: DType): void { gpuIndexSelect(this.ctx, x, xShape, index, count, dim, out, dtype); }
   reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
   argReduce(op: 'argmax' | 'argmin', x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuArgReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
