@@ -62,7 +62,14 @@ peer.dispose();
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, 'results');
 mkdirSync(dir, { recursive: true });
-const slug = info.description.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48).replace(/-+$/, '') || 'device';
+// Device slug: the description's distinct lowercase tokens, cut at a token boundary (e.g. mesa-software-llvmpipe-llvm-15-0-6-256-bits).
+const tokens = [...new Set(info.description.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))];
+let slug = '';
+for (const t of tokens) {
+  if (slug.length + t.length + 1 > 44) break;
+  slug = slug ? `${slug}-${t}` : t;
+}
+slug ||= 'device';
 const date = new Date().toISOString().slice(0, 10);
 const base = join(dir, `${slug}-${date}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
 const meta = {

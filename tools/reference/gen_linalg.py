@@ -156,6 +156,7 @@ def conv_cases():
     conv_h('many channels 70->96 (hashed)', (2, 70, 9, 9), (96, 70, 3, 3), (31, 32, 33), padding=1)
     conv_h('32->64 stride 2 @17 (hashed)', (1, 32, 17, 17), (64, 32, 3, 3), (34, 35, 36), stride=2, padding=1)
     conv_h('1x1 pointwise 72->130 @9x11 (hashed)', (2, 72, 9, 11), (130, 72, 1, 1), (37, 38, 39))
+    conv_h('vec4 output runs, partial tile 16->40 @10 (hashed)', (2, 16, 10, 10), (40, 16, 3, 3), (43, 44, 45), padding=1)
     conv_h('groups 2 with 40 channels per group (hashed)', (1, 16, 7, 7), (80, 8, 3, 3), (40, 41, 42), groups=2, padding=1)
 
     seed[0] += 3

@@ -16,3 +16,5 @@ export { RadixError } from './errors.js';
 export type { DType, DataArray } from './dtype.js';
 export { broadcastShapes, sizeOf, stridesOf, type Shape } from './shape.js';
 export * from './io/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';

@@ -64,11 +64,12 @@ export function randomValue(spec: RandomSpec, block: Uint32Array, j: number): nu
       return spec.a + (w % range);
     }
     case 'normal': {
+      // Box-Muller on the same (u1, u2) as the WGSL kernel, which uses its own accurate log/sin/cos.
       const p = j >> 1;
       const u1 = Math.fround(((block[2 * p]! >>> 8) + 1) * 5.960464477539063e-8);
       const u2 = wordToUnit(block[2 * p + 1]!);
       const r = Math.fround(Math.sqrt(Math.fround(-2 * Math.fround(Math.log(u1)))));
-      const theta = Math.fround(6.2831854820251465 * u2);
+      const theta = 2 * Math.PI * u2;
       const z = (j & 1) === 0 ? Math.fround(r * Math.fround(Math.cos(theta))) : Math.fround(r * Math.fround(Math.sin(theta)));
       return Math.fround(Math.fround(z * spec.b) + spec.a);
     }

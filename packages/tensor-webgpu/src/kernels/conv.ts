@@ -50,6 +50,8 @@ export interface ConvDirectConfig {
   /** Invocations per workgroup (`sg` when `sg > 0`). */
   wg: number;
   bias: boolean;
+  /** Output written as vec4 runs of 4 pixels of one channel (needs oh·ow % 4 == 0 and tm % 4 == 0). */
+  yVec: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface ConvDirectConfig {
  * and weights come from the packed [g][k][coutPad] layout as vec4. Bias is added in the epilogue.
  *
  * @example
- * const src = conv2dDirectWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, bias: true });
+ * const src = conv2dDirectWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, bias: true, yVec: true });
  */
 export function conv2dDirectWgsl(c: ConvDirectConfig): string {
   const rowLoads = c.sg > 0 ? c.tm / c.sg : c.tm;
@@ -96,23 +98,39 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
       st.push(`let bias${v} = vec4<f32>(${bj(0)}, ${bj(1)}, ${bj(2)}, ${bj(3)});`);
     }
   }
-  for (let i = 0; i < c.tm; i++) {
-    const inner: string[] = [];
-    for (let v = 0; v < c.nv; v++) {
-      inner.push(`{ let acc = c${i}_${v}${c.bias ? ` + bias${v}` : ''};`);
-      for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * OHW] = acc[${j}]; }`);
-      inner.push('}');
-    }
-    st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
+  const val = (i: number, v: number) => `c${i}_${v}${c.bias ? ` + bias${v}` : ''}`;
+  if (c.yVec) {
+    // 4 consecutive pixels never straddle an image (oh·ow % 4 == 0), so each channel's run is one aligned vec4.
+    for (let i4 = 0; i4 < c.tm / 4; i4++) {
+      const inner: string[] = [];
+      for (let v = 0; v < c.nv; v++) {
+        inner.push(`{ let r0 = ${val(4 * i4, v)}; let r1 = ${val(4 * i4 + 1, v)}; let r2 = ${val(4 * i4 + 2, v)}; let r3 = ${val(4 * i4 + 3, v)};`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[(ob + (co${v} + ${j}u) * OHW) / 4u] = vec4<f32>(r0[${j}], r1[${j}], r2[${j}], r3[${j}]); }`);
+        inner.push('}');
+      }
+      st.push(`if (live && row0 + ${4 * i4}u < P) { let p = row0 + ${4 * i4}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
     ${inner.join('\n    ')}
   }`);
+    }
+  } else {
+    for (let i = 0; i < c.tm; i++) {
+      const inner: string[] = [];
+      for (let v = 0; v < c.nv; v++) {
+        inner.push(`{ let acc = ${val(i, v)};`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * OHW] = acc[${j}]; }`);
+        inner.push('}');
+      }
+      st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
+    ${inner.join('\n    ')}
+  }`);
+    }
   }
 
   const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
   return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(CONV_WORDS)}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<vec4<f32>>;
-${c.bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+${c.bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<${c.yVec ? 'vec4<f32>' : 'f32'}>;
 @compute @workgroup_size(${c.wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
   ${PARAM_LETS}
@@ -144,7 +162,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** Key of a direct conv specialisation. @example convDirectKey(cfg) */
 export function convDirectKey(c: ConvDirectConfig): string {
-  return `conv_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}`;
+  return `conv_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}${+c.yVec}`;
 }
 
 /**

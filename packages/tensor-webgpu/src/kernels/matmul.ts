@@ -19,6 +19,11 @@ export interface DirectMatmulConfig {
   bVec: boolean;
   /** C is written as vec4 (needs N % 4 == 0). */
   cVec: boolean;
+  /**
+   * Both operands are read as vec4 along K (needs !transA, transB, K % 4 == 0 and both batch strides % 4 == 0):
+   * the linear-layer layout, where one vec4 load per row of Bᵀ feeds four k steps.
+   */
+  kVec: boolean;
   /** Bias fused into the epilogue: per row of C (`bias[m]`), per column (`bias[n]`), or none. */
   bias: BiasMode;
 }
@@ -27,9 +32,9 @@ export interface DirectMatmulConfig {
 export type BiasMode = 'none' | 'row' | 'col';
 
 /** Binding declarations for A, B, optional Bias and C (in that order). */
-function bindings(bType: string, cType: string, bias: BiasMode): string {
+function bindings(bType: string, cType: string, bias: BiasMode, aType = 'f32'): string {
   const c = bias === 'none' ? 3 : 4;
-  return `@group(0) @binding(1) var<storage, read> A: array<f32>;
+  return `@group(0) @binding(1) var<storage, read> A: array<${aType}>;
 @group(0) @binding(2) var<storage, read> B: array<${bType}>;
 ${bias === 'none' ? '' : '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n'}@group(0) @binding(${c}) var<storage, read_write> C: array<${cType}>;`;
 }
@@ -39,7 +44,7 @@ export const DIRECT_MATMUL_WORDS = 10;
 
 /** Cache key of a direct-kernel specialisation. @example directMatmulKey(cfg) */
 export function directMatmulKey(c: DirectMatmulConfig): string {
-  return `mm_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.transA}${+c.transB}${+c.bVec}${+c.cVec}_${c.bias}`;
+  return `mm_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.transA}${+c.transB}${+c.bVec}${+c.cVec}${+c.kVec}_${c.bias}`;
 }
 
 /**
@@ -51,37 +56,15 @@ export function directMatmulKey(c: DirectMatmulConfig): string {
  * tile coordinate; with several splits each writes its partial C to its own slab.
  *
  * @example
- * const src = directMatmulWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, transA: false, transB: false, bVec: true, cVec: true, bias: 'none' });
+ * const src = directMatmulWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, transA: false, transB: false, bVec: true, cVec: true, kVec: false, bias: 'none' });
  */
 export function directMatmulWgsl(c: DirectMatmulConfig): string {
   const rowLoads = c.sg > 0 ? c.tm / c.sg : c.tm;
   const pro: string[] = [];
-  for (let r = 0; r < rowLoads; r++) {
-    const row = c.sg > 0 ? `row0 + ${r * c.sg}u + lane` : `row0 + ${r}u`;
-    pro.push(`let ar${r} = aBase + min(${row}, M - 1u)${c.transA ? '' : ' * K'};`);
-  }
-  for (let v = 0; v < c.nv; v++) {
-    if (c.bVec) pro.push(`let bc${v} = bBase / 4u + min(col4 + ${v}u, N / 4u - 1u);`);
-    else for (let j = 0; j < 4; j++) pro.push(`let bc${v}_${j} = bBase + min((col4 + ${v}u) * 4u + ${j}u, N - 1u)${c.transB ? ' * K' : ''};`);
-  }
-  for (let i = 0; i < c.tm; i++) for (let v = 0; v < c.nv; v++) pro.push(`var c${i}_${v} = vec4<f32>(0.0);`);
-
   const body: string[] = [];
-  const ka = c.transA ? 'k * M' : 'k';
-  for (let r = 0; r < rowLoads; r++) body.push(`let av${r} = A[ar${r} + ${ka}];`);
-  for (let v = 0; v < c.nv; v++) {
-    if (c.bVec) body.push(`let b${v} = B[bc${v} + k * (N / 4u)];`);
-    else {
-      const e = (j: number) => (c.transB ? `B[bc${v}_${j} + k]` : `B[bc${v}_${j} + k * N]`);
-      body.push(`let b${v} = vec4<f32>(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)});`);
-    }
-  }
-  for (let i = 0; i < c.tm; i++) {
-    const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}, ${i % c.sg}u)` : `av${i}`;
-    body.push(`{ let a = vec4<f32>(${a});`);
-    for (let v = 0; v < c.nv; v++) body.push(`  c${i}_${v} = fma(a, b${v}, c${i}_${v});`);
-    body.push('}');
-  }
+  if (c.kVec) kVecLoop(c, rowLoads, pro, body);
+  else scalarKLoop(c, rowLoads, pro, body);
+  for (let i = 0; i < c.tm; i++) for (let v = 0; v < c.nv; v++) pro.push(`var c${i}_${v} = vec4<f32>(0.0);`);
 
   const st: string[] = [];
   if (c.bias === 'col') {
@@ -108,7 +91,7 @@ export function directMatmulWgsl(c: DirectMatmulConfig): string {
 
   const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
   return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(DIRECT_MATMUL_WORDS)}
-${bindings(c.bVec ? 'vec4<f32>' : 'f32', c.cVec ? 'vec4<f32>' : 'f32', c.bias)}
+${bindings(c.bVec || c.kVec ? 'vec4<f32>' : 'f32', c.cVec ? 'vec4<f32>' : 'f32', c.bias, c.kVec ? 'vec4<f32>' : 'f32')}
 @compute @workgroup_size(${c.wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
   let M = pu(0u); let K = pu(1u); let N = pu(2u); let batch = pu(3u);
@@ -129,11 +112,58 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row0 = by * ${c.tm}u;
   let col4 = (bx * ${c.wg}u + lid) * ${c.nv}u;
   ${pro.join('\n  ')}
-  for (var k = k0; k < k1; k++) {
+  for (var k = ${c.kVec ? 'k0 / 4u' : 'k0'}; k < ${c.kVec ? 'k1 / 4u' : 'k1'}; k++) {
     ${body.join('\n    ')}
   }
   ${st.join('\n  ')}
 }`;
+}
+
+/** Prologue and k-loop body of the direct kernel stepping one k at a time. */
+function scalarKLoop(c: DirectMatmulConfig, rowLoads: number, pro: string[], body: string[]): void {
+  for (let r = 0; r < rowLoads; r++) {
+    const row = c.sg > 0 ? `row0 + ${r * c.sg}u + lane` : `row0 + ${r}u`;
+    pro.push(`let ar${r} = aBase + min(${row}, M - 1u)${c.transA ? '' : ' * K'};`);
+  }
+  for (let v = 0; v < c.nv; v++) {
+    if (c.bVec) pro.push(`let bc${v} = bBase / 4u + min(col4 + ${v}u, N / 4u - 1u);`);
+    else for (let j = 0; j < 4; j++) pro.push(`let bc${v}_${j} = bBase + min((col4 + ${v}u) * 4u + ${j}u, N - 1u)${c.transB ? ' * K' : ''};`);
+  }
+  const ka = c.transA ? 'k * M' : 'k';
+  for (let r = 0; r < rowLoads; r++) body.push(`let av${r} = A[ar${r} + ${ka}];`);
+  for (let v = 0; v < c.nv; v++) {
+    if (c.bVec) body.push(`let b${v} = B[bc${v} + k * (N / 4u)];`);
+    else {
+      const e = (j: number) => (c.transB ? `B[bc${v}_${j} + k]` : `B[bc${v}_${j} + k * N]`);
+      body.push(`let b${v} = vec4<f32>(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)});`);
+    }
+  }
+  for (let i = 0; i < c.tm; i++) {
+    const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}, ${i % c.sg}u)` : `av${i}`;
+    body.push(`{ let a = vec4<f32>(${a});`);
+    for (let v = 0; v < c.nv; v++) body.push(`  c${i}_${v} = fma(a, b${v}, c${i}_${v});`);
+    body.push('}');
+  }
+}
+
+/** Prologue and body of the kVec direct kernel: the loop runs over k/4, each vec4 load feeding 4 k steps. */
+function kVecLoop(c: DirectMatmulConfig, rowLoads: number, pro: string[], body: string[]): void {
+  for (let r = 0; r < rowLoads; r++) {
+    const row = c.sg > 0 ? `row0 + ${r * c.sg}u + lane` : `row0 + ${r}u`;
+    pro.push(`let ar${r} = aBase / 4u + min(${row}, M - 1u) * (K / 4u);`);
+  }
+  for (let v = 0; v < c.nv; v++) for (let j = 0; j < 4; j++) pro.push(`let bc${v}_${j} = bBase / 4u + min((col4 + ${v}u) * 4u + ${j}u, N - 1u) * (K / 4u);`);
+  for (let r = 0; r < rowLoads; r++) body.push(`let av${r} = A[ar${r} + k];`);
+  for (let v = 0; v < c.nv; v++) for (let j = 0; j < 4; j++) body.push(`let bq${v}_${j} = B[bc${v}_${j} + k];`);
+  for (let kk = 0; kk < 4; kk++) {
+    for (let v = 0; v < c.nv; v++) body.push(`let b${v}_${kk} = vec4<f32>(bq${v}_0[${kk}], bq${v}_1[${kk}], bq${v}_2[${kk}], bq${v}_3[${kk}]);`);
+    for (let i = 0; i < c.tm; i++) {
+      const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}[${kk}], ${i % c.sg}u)` : `av${i}[${kk}]`;
+      body.push(`{ let a = vec4<f32>(${a});`);
+      for (let v = 0; v < c.nv; v++) body.push(`  c${i}_${v} = fma(a, b${v}_${kk}, c${i}_${v});`);
+      body.push('}');
+    }
+  }
 }
 
 /** Columns of C one direct workgroup covers. @example directCols(cfg) // 4·nv·wg */
@@ -206,7 +236,13 @@ var<private> pK: u32;`,
 
 const REDUCE_WG = 256;
 
-/** Sums `splits` partial slabs: out[i] = Σ_s part[s·n + i] (+ bias[(i / inner) % channels] when `bias`). Params: n, splits, inner, channels. */
+/**
+ * Sums `splits` partial slabs: out[i] = Σ_s part[s·n + i] (+ bias[(i / inner) % channels] when `bias`).
+ * Params: n, splits, inner, channels. With splits = 0 it writes just the bias.
+ *
+ * @example
+ * ctx.dispatch('mm_splitk_reduce_0', () => splitKReduceWgsl(false), binds, new Params().u(n, splits, 1, 1), ctx.grid(n, SPLITK_REDUCE_WG));
+ */
 export function splitKReduceWgsl(bias: boolean): string {
   return `${paramsWgsl(4)}
 @group(0) @binding(1) var<storage, read> P: array<f32>;

@@ -60,6 +60,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('linalg validation (%s)
 /** A reproducible random tensor (hash values) of `shape`. */
 const hashedTensor = (shape: number[], seed: number, backend = cpu) => tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape, backend });
 
+describe.each(variantConfigs(backends).map((c) => [c.label, c] as const))('matmul primitive transA/transB (%s)', (label, cfg) => {
+  // The op layer only uses transB (linear); the primitive's transA path and batch strides are checked
+  // here against products of explicitly transposed copies.
+  const combos = [[false, false], [true, false], [false, true], [true, true]] as const;
+  // k % 4 == 0 selects the vec4-along-K path for transB; m >= 64 the transposing copy on direct variants.
+  const dims = [[2, 37, 29, 45], [2, 37, 32, 45], [2, 70, 64, 33]] as const;
+  it.each(combos.flatMap(([ta, tb]) => dims.map((d) => [ta, tb, d] as const)))('transA=%s transB=%s dims %j', async (ta, tb, d) => {
+    await withVariant(cfg.variant, async () => {
+      const [batch, m, k, n] = d;
+      const be = cfg.backend;
+      const a = hashedTensor(ta ? [batch, k, m] : [batch, m, k], 3, be);
+      const b = hashedTensor(tb ? [batch, n, k] : [batch, k, n], 4, be);
+      const out = zeros([batch, m, n], { backend: be });
+      be.matmul(a.buf('t'), b.buf('t'), out.buf('t'), { batch, m, k, n, strideA: m * k, strideB: k * n, transA: ta, transB: tb });
+      const want = matmul(ta ? a.transpose(1, 2) : a, tb ? b.transpose(1, 2) : b);
+      log.add(`${label} matmul-primitive`, expectClose(await out.data(), await want.data(), TOL, `trans ${ta}/${tb} (${label})`));
+    });
+  });
+});
+
+
 describe.skipIf(!gpu)('linalg properties', () => {
   const dim = fc.integer({ min: 1, max: 70 });
   const variant = fc.constantFrom('auto', 'tiled', 'direct', 'direct-nosg' as const);

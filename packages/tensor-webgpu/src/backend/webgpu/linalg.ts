@@ -2,7 +2,7 @@
 // direct kernels on software adapters and for skinny shapes, shared-memory tiles on GPUs) and dispatches it.
 import type { BackendBuffer, Conv2dParams, MatmulParams } from '../backend.js';
 import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
-import { gpuFill } from './core.js';
+import { gpuCopy, gpuFill } from './core.js';
 import {
   type BiasMode, type DirectMatmulConfig, DIRECT_MATMUL_WORDS, SPLITK_REDUCE_WG, directCols, directMatmulKey, directMatmulWgsl,
   splitKReduceWgsl, tiledMatmulWgsl,
@@ -22,7 +22,8 @@ export type LinalgVariant = 'auto' | 'tiled' | 'direct' | 'direct-nosg';
 let forced: LinalgVariant = (typeof process !== 'undefined' && (process.env?.RADIX_LINALG_VARIANT as LinalgVariant)) || 'auto';
 
 /**
- * Forces a kernel variant for matmul/conv2d (tests use it to cover every variant on one device); returns the previous one.
+ * Forces a kernel variant for matmul/conv2d (tests use it to cover every variant on one device); returns the
+ * previous one. The initial value comes from the `RADIX_LINALG_VARIANT` environment variable (default `'auto'`).
  *
  * @example
  * const prev = setLinalgVariant('tiled'); try { ... } finally { setLinalgVariant(prev); }
@@ -35,7 +36,7 @@ export function setLinalgVariant(v: LinalgVariant): LinalgVariant {
 
 interface DeviceTraits {
   software: boolean;
-  /** Fixed subgroup size when the `subgroups` feature is on and min == max, else 0. */
+  /** Fixed subgroup size (4, 8 or 16) when the `subgroups` feature is on and min == max, else 0. */
   sg: number;
 }
 const traitsCache = new WeakMap<GpuContext, DeviceTraits>();
@@ -49,18 +50,18 @@ function traits(ctx: GpuContext): DeviceTraits {
     const software = /llvmpipe|lavapipe|swiftshader|software/i.test(text) || info.isFallbackAdapter === true;
     const lo = Number(info.subgroupMinSize ?? 0);
     const hi = Number(info.subgroupMaxSize ?? 0);
-    const sg = ctx.device.features.has('subgroups') && lo === hi && [4, 8, 16, 32, 64].includes(lo) ? lo : 0;
+    const sg = ctx.device.features.has('subgroups') && lo === hi && [4, 8, 16].includes(lo) ? lo : 0;
     t = { software, sg };
     traitsCache.set(ctx, t);
   }
   return t;
 }
 
-function variantFor(ctx: GpuContext, m: number): Exclude<LinalgVariant, 'auto'> {
+/** Matmul: direct kernels on software adapters and for skinny M on GPUs, tiles otherwise. Conv: no skinny case. */
+function variantFor(ctx: GpuContext, m: number, isConv = false): Exclude<LinalgVariant, 'auto'> {
   if (forced !== 'auto') return forced;
-  const t = traits(ctx);
-  if (t.software) return 'direct';
-  return m <= 16 ? 'direct-nosg' : 'tiled';
+  if (traits(ctx).software) return 'direct';
+  return m <= 16 && !isConv ? 'direct-nosg' : 'tiled';
 }
 
 const g = (b: BackendBuffer) => b as GpuBuffer;
@@ -70,27 +71,36 @@ function tiles(ctx: GpuContext, groups: number): [number, number, number] {
   return ctx.grid(groups, 1);
 }
 
-/** Split-K factor: enough tiles to keep the device busy when M·N is small and K is long. */
-function splitsFor(ctx: GpuContext, tilesMN: number, k: number): number {
+/** Split-K factor: enough tiles to keep the device busy when M·N is small and K is long (partials must fit one binding). */
+function splitsFor(ctx: GpuContext, tilesMN: number, k: number, outElems: number): number {
   const want = traits(ctx).software ? 16 : 128;
   if (tilesMN >= want || k < 512) return 1;
-  return Math.max(1, Math.min(Math.ceil(want / tilesMN), Math.floor(k / 256), 64));
+  const fit = Math.floor(ctx.maxBindingBytes / (4 * outElems));
+  return Math.max(1, Math.min(Math.ceil(want / tilesMN), Math.floor(k / 256), 64, fit));
 }
 
 function directConfig(ctx: GpuContext, v: 'direct' | 'direct-nosg', p: MatmulParams, bias: BiasMode): DirectMatmulConfig {
   const sg = v === 'direct' ? traits(ctx).sg : 0;
   const bVec = !p.transB && p.n % 4 === 0 && p.strideB % 4 === 0;
   const cVec = p.n % 4 === 0;
+  const kVec = p.transB && !p.transA && p.k % 4 === 0 && p.strideA % 4 === 0 && p.strideB % 4 === 0;
   const nv = p.n > 32 ? 2 : 1;
   if (sg > 0 && p.m >= sg / 2) {
-    const tm = p.m >= 2 * sg ? 2 * sg : sg;
-    return { tm, nv, sg, wg: sg, transA: p.transA, transB: p.transB, bVec, cVec, bias };
+    // 16 rows (two broadcast loads per lane at sg = 8) balance loads against register spills on lavapipe.
+    const tm = sg < 16 && p.m >= 2 * sg ? 2 * sg : sg;
+    return { tm, nv, sg, wg: sg, transA: p.transA, transB: p.transB, bVec, cVec, kVec, bias };
   }
   const tm = p.m >= 4 ? 4 : p.m >= 2 ? 2 : 1;
-  return { tm, nv, sg: 0, wg: 32, transA: p.transA, transB: p.transB, bVec, cVec, bias };
+  return { tm, nv, sg: 0, wg: 32, transA: p.transA, transB: p.transB, bVec, cVec, kVec, bias };
 }
 
-/** @internal Batched matmul with an optional fused bias (per row or column of each C). */
+/**
+ * @internal Batched matmul with an optional fused bias (per row or column of each C): picks the variant,
+ * the tile shape and a split-K factor, then dispatches (plus the split-K reduction when split).
+ *
+ * @example
+ * runMatmul(ctx, w, x, bias, 'row', out, { batch: n, m: cout, k: cin, n: hw, strideA: 0, strideB: cin * hw, transA: false, transB: false });
+ */
 export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, bias: BackendBuffer | null, biasMode: BiasMode, out: BackendBuffer, p: MatmulParams): void {
   const total = p.batch * p.m * p.n;
   if (total === 0) return;
@@ -101,11 +111,22 @@ export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, b
     return;
   }
   const v = variantFor(ctx, p.m);
+  if (v !== 'tiled' && p.transB && p.m >= 64) {
+    // Direct kernels read Bᵀ row by row; with enough rows of A to reuse it, one transposing copy to K×N
+    // (vectorised along N) is cheaper than the strided reads.
+    const batchB = p.strideB === 0 ? 1 : p.batch;
+    const bt = ctx.alloc(batchB * p.k * p.n * 4, 'matmul');
+    gpuCopy(ctx, { buf: b, offset: 0, strides: [p.strideB, 1, p.k] }, bt, [batchB, p.k, p.n], 'float32');
+    runMatmul(ctx, a, bt, bias, biasMode, out, { ...p, transB: false, strideB: p.strideB === 0 ? 0 : p.k * p.n });
+    ctx.release(bt);
+    return;
+  }
   let gx: number;
   let gy: number;
   let key: string;
   let src: () => string;
   let kernelBias: BiasMode;
+  let kStep = 1;
   const choose = (splitBias: BiasMode) => {
     if (v === 'tiled') {
       const rows = p.m >= 256 && p.n >= 256 ? 8 : 4;
@@ -116,6 +137,7 @@ export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, b
       src = () => tiledMatmulWgsl(cfg);
     } else {
       const cfg = directConfig(ctx, v, p, splitBias);
+      kStep = cfg.kVec ? 4 : 1;
       gx = Math.ceil(p.n / directCols(cfg));
       gy = Math.ceil(p.m / cfg.tm);
       key = directMatmulKey(cfg);
@@ -124,9 +146,9 @@ export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, b
     kernelBias = splitBias;
   };
   choose(mode);
-  const splits = splitsFor(ctx, gx! * gy! * p.batch, p.k);
+  const splits = splitsFor(ctx, gx! * gy! * p.batch, p.k, total);
   if (splits > 1) choose('none');
-  const kChunk = Math.ceil(p.k / splits);
+  const kChunk = Math.ceil(p.k / splits / kStep) * kStep;
   const params = new Params().u(p.m, p.k, p.n, p.batch, p.strideA, p.strideB, gx!, gy!, splits, kChunk);
   const target = splits > 1 ? ctx.alloc(splits * total * 4, 'matmul') : g(out);
   const binds = [{ buf: g(a) }, { buf: g(b) }];
@@ -188,7 +210,7 @@ export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, b
     runMatmul(ctx, w, x, bias, 'row', out, { batch: p.n, m: p.cout, k: p.cin, n: hw, strideA: 0, strideB: p.cin * hw, transA: false, transB: false });
     return;
   }
-  const v = variantFor(ctx, coutG);
+  const v = variantFor(ctx, coutG, true);
   if (coutG <= 4) {
     const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
     ctx.dispatch(`conv_gather_${+!!bias}`, () => conv2dGatherWgsl(!!bias), binds, convParams(p, 0, 0, 0), ctx.grid(total, CONV_GATHER_WG));
@@ -205,7 +227,10 @@ export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, b
   }
   const sg = v === 'direct' ? traits(ctx).sg : 0;
   const nv = coutG > 32 ? 2 : 1;
-  const cfg: ConvDirectConfig = sg > 0 ? { tm: 2 * sg, nv, sg, wg: sg, bias: !!bias } : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias };
+  const yVec = (p.oh * p.ow) % 4 === 0;
+  const cfg: ConvDirectConfig = sg > 0
+    ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec }
+    : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec };
   const coutPad = Math.ceil(coutG / 4) * 4;
   const packed = ctx.alloc(p.groups * kc * coutPad * 4, 'conv2d');
   const packParams = convParams(p, coutPad, 0, 0);
