@@ -6,13 +6,11 @@ import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.
 export const GATHER_WG = 256;
 
 /**
- * gather along `dim` for `rank` dims: `out[p] = x[p with coordinate dim replaced by index[p]]`.
- * Params: [numel, dimSize, outShape(rank), xStrides(rank)].
- *
- * @example
- * gatherWgsl('f32', 3, 1);
+ * WGSL statements that decompose the flat index `i` over the index shape (params 2..2+rank) and accumulate, into
+ * `var off`, the offset in a tensor with strides at params 2+rank.., with coordinate `dim` replaced by `k`.
+ * Shared by gather and its adjoint, scatter-add.
  */
-export function gatherWgsl(t: 'f32' | 'i32' | 'u32', rank: number, dim: number): string {
+export function replacedDimOffsetWgsl(rank: number, dim: number): string {
   const terms: string[] = [];
   for (let d = rank - 1; d >= 0; d--) {
     terms.push(`{
@@ -21,6 +19,19 @@ export function gatherWgsl(t: 'f32' | 'i32' | 'u32', rank: number, dim: number):
     off = off + ${d === dim ? 'u32(k)' : 'c'} * pu(${2 + rank + d}u);
   }`);
   }
+  return `var rem = i;
+  var off = 0u;
+  ${terms.join('\n  ')}`;
+}
+
+/**
+ * gather along `dim` for `rank` dims: `out[p] = x[p with coordinate dim replaced by index[p]]`.
+ * Params: [numel, dimSize, outShape(rank), xStrides(rank)].
+ *
+ * @example
+ * gatherWgsl('f32', 3, 1);
+ */
+export function gatherWgsl(t: 'f32' | 'i32' | 'u32', rank: number, dim: number): string {
   return `${paramsWgsl(2 + 2 * rank)}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;
 @group(0) @binding(2) var<storage, read> I: array<i32>;
@@ -30,9 +41,7 @@ ${entry1d(GATHER_WG)} {
   if (i >= pu(0u)) { return; }
   let k = I[i];
   if (k < 0 || k >= pi(1u)) { Y[i] = ${t}(0); return; }
-  var rem = i;
-  var off = 0u;
-  ${terms.join('\n  ')}
+  ${replacedDimOffsetWgsl(rank, dim)}
   Y[i] = X[off];
 }`;
 }

@@ -1,5 +1,6 @@
 // WGSL scatter-add (the adjoint of gather): float sums use a compare-and-swap loop on atomic<u32>, since WGSL has no float atomics.
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
+import { replacedDimOffsetWgsl } from './gather.js';
 
 /** Threads per workgroup of the scatter kernel. */
 export const SCATTER_WG = 256;
@@ -12,14 +13,6 @@ export const SCATTER_WG = 256;
  * scatterAddWgsl('f32', 2, 0);
  */
 export function scatterAddWgsl(t: 'f32' | 'i32', rank: number, dim: number): string {
-  const terms: string[] = [];
-  for (let d = rank - 1; d >= 0; d--) {
-    terms.push(`{
-    let c = rem % pu(${2 + d}u);
-    rem = rem / pu(${2 + d}u);
-    off = off + ${d === dim ? 'u32(k)' : 'c'} * pu(${2 + rank + d}u);
-  }`);
-  }
   const add =
     t === 'f32'
       ? `var old = atomicLoad(&Y[off]);
@@ -38,9 +31,7 @@ ${entry1d(SCATTER_WG)} {
   if (i >= pu(0u)) { return; }
   let k = I[i];
   if (k < 0 || k >= pi(1u)) { return; }
-  var rem = i;
-  var off = 0u;
-  ${terms.join('\n  ')}
+  ${replacedDimOffsetWgsl(rank, dim)}
   ${add}
 }`;
 }
