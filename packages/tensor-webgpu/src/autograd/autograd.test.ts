@@ -164,6 +164,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('autograd on %s', (_n, 
     });
   }
 
+  it('gradcheck affineGrid (w.r.t. theta) composed with gridSample', async () => {
+    const theta = tensor([[[0.9, -0.2, 0.1], [0.15, 1.1, -0.05]]], { backend });
+    const x = input('any', [1, 2, 4, 5], backend, 37);
+    const r = await gradcheck((t, img) => T.F.gridSample(img!, T.F.affineGrid(t!, [1, 2, 3, 4])), [theta, x], { eps: 1e-3, atol: 1e-2, rtol: 1e-2 });
+    expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+    dispose([theta, x]);
+  });
+
   it('double backward: d/dx (d/dx Σ x³) = 6x, and grad() leaves .grad untouched', async () => {
     const x = tensor([0.5, -1, 2], { backend }).requiresGrad_();
     const y = x.pow(3).sum();
