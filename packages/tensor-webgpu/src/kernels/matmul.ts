@@ -106,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let s = bzc % splits;
   let aBase = bi * pu(4u);
   let bBase = bi * pu(5u);
-  let cBase = bzc * M * N;
+  let cBase = (s * batch + bi) * M * N; // split-K slabs are [split][batch][M·N], as the reduction reads them
   let k0 = s * kChunk;
   let k1 = min(K, k0 + kChunk);
   let row0 = by * ${c.tm}u;
@@ -212,7 +212,7 @@ var<private> pK: u32;`,
   pM = M; pN = N; pK = K;
   aBase = bi * pu(4u);
   bBase = bi * pu(5u);
-  let cBase = bzc * M * N;
+  let cBase = (s * batch + bi) * M * N; // split-K slabs are [split][batch][M·N], as the reduction reads them
   let k0 = s * kChunk;
   let k1 = min(K, k0 + kChunk);
   let mBase = by * ${16 * c.rowsPerThread}u;

@@ -98,6 +98,22 @@ describe.skipIf(!gpu)('linalg properties', () => {
     );
   });
 
+  it('batched split-K (small outputs, long K, batch > 1) matches the CPU on every variant', async () => {
+    // Regression: split-K partial slabs were written [batch][split] but reduced as [split][batch].
+    for (const v of ['auto', 'tiled', 'direct', 'direct-nosg'] as const) {
+      for (const [sa, sb] of [[[1, 512], [2, 512, 36]], [[3, 512], [2, 512, 9]], [[4, 1, 2048], [4, 2048, 4]]] as const) {
+        const want = await matmul(hashedTensor([...sa], 7), hashedTensor([...sb], 8)).data();
+        const got = await withVariant(v, async () => matmul(hashedTensor([...sa], 7, gpu), hashedTensor([...sb], 8, gpu)).data());
+        expectClose(got, want, TOL, `${v} ${sa}·${sb}`);
+      }
+    }
+    const x = hashedTensor([2, 512, 6, 6], 9);
+    const w = hashedTensor([3, 512, 1, 1], 10);
+    const want = await F.conv2d(x, w).data();
+    const got = await F.conv2d(hashedTensor([2, 512, 6, 6], 9, gpu), hashedTensor([3, 512, 1, 1], 10, gpu)).data();
+    expectClose(got, want, TOL, '1×1 conv, batch 2, 512 channels');
+  });
+
   it('CPU == WebGPU for linear (transposed weight) with and without bias', async () => {
     await fc.assert(
       fc.asyncProperty(dim, fc.integer({ min: 1, max: 300 }), dim, fc.boolean(), fc.integer({ min: 1, max: 1e6 }), variant,
