@@ -1,0 +1,66 @@
+// The built `radix` executable (dist/bin.js, rebuilt here with tsup): help, exit codes 0/1/2, the printed table,
+// the JSON file and plain progress lines when stderr is not a TTY.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pattern, tempDir, writePng } from './test-images.js';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(pkg, 'dist', 'bin.js');
+
+function radix(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  execFileSync('npx', ['tsup'], { cwd: pkg, stdio: 'ignore' });
+});
+
+describe('radix bin', () => {
+  it('--help and no arguments print usage with exit 0', () => {
+    for (const args of [['--help'], []]) {
+      const r = radix(...args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/usage: radix eval --real DIR --fake DIR/);
+      expect(r.stdout).toMatch(/--size-policy P\s+refuse\|resize\|center-crop/);
+    }
+  });
+
+  it('usage errors exit 2, failures exit 1, success exits 0 with a table and JSON', () => {
+    const real = tempDir('bin-real');
+    const fake = tempDir('bin-fake');
+    for (const n of ['a.png', 'b.png']) {
+      writePng(join(real, n), 16, 16, pattern(16, 16, n.charCodeAt(0)));
+      writePng(join(fake, n), 16, 16, pattern(16, 16, n.charCodeAt(0) + 1));
+    }
+    let r = radix('eval', '--real', real, '--fake', fake, '--paired', '--metrics', 'psnr,bogus');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/radix: runEval: unknown metric 'bogus'.*\n\(see 'radix --help'\)/);
+    r = radix('eval', '--nope');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown option '--nope'/);
+    r = radix('eval', '--real', real, '--fake', fake, '--paired', '--data-range', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--data-range expects a number, got 'x'/);
+    r = radix('eval', '--real', tempDir('bin-empty'), '--fake', fake, '--paired', '--backend', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/holds no PNG or JPEG images/);
+    r = radix('eval', '--real', real, '--fake', fake, '--metrics', 'fid', '--backend', 'cpu', '--inception-weights', '/nonexistent/w.pth');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/pt_inception-2015-12-05-6726825d\.pth not found/);
+    const out = join(tempDir('bin-out'), 'eval.json');
+    r = radix('eval', '--real', real, '--fake', fake, '--paired', '--metrics', 'psnr,ssim', '--backend', 'cpu', '--json', out);
+    expect(r.stderr).toBe('pairs: 2/2 (100%)\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/metric\s+value\s+n\s+settings\n-+\s+-+\s+-+\s+-+\npsnr\s+\d+\.\d\d\s+2\s+dataRange=1/);
+    expect(r.stdout).toMatch(/ssim\s+0\.\d{4}\s+2\s+dataRange=1 mode=skimage/);
+    expect(existsSync(out)).toBe(true);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.names).toEqual(['a.png', 'b.png']);
+    expect(j.metrics.map((m: { metric: string }) => m.metric)).toEqual(['psnr', 'ssim']);
+    expect(j.settings.backend).toBe('cpu');
+  });
+});

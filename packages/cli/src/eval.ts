@@ -1,0 +1,317 @@
+// `radix eval` as a library call: reads two image folders, runs the requested metrics in batches and returns (and
+// optionally writes as JSON) every number with every setting used. No process.exit here; bin.ts maps errors to codes.
+import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, isAbsolute, basename } from 'node:path';
+import { init, type Tensor } from '@radix/tensor-webgpu';
+import { INCEPTION_RESIZES, msSsim, psnr, ssim, type FidInceptionV3, type InceptionResize, type PerImageResult } from '@radix/metrics';
+import { FEATURE_METRICS, featureMetrics, folderFeatures, loadInception, type FeatureMetricSettings } from './feature-metrics.js';
+import { folderWarnings, imagesToTensor, listImageFolder, readImage, type DecodedImage } from './images.js';
+import { matchPairs, reconcilePair, SIZE_POLICIES, type SizePolicy } from './pairs.js';
+import { createProgress, silentProgress, type Progress, type ProgressStream } from './progress.js';
+import { formatTable, formatValue } from './table.js';
+
+/**
+ * An error in how `runEval` was called (unknown metric, bad flag value); the CLI exits with code 2 for these.
+ *
+ * @example
+ * try { await runEval(opts); } catch (e) { process.exitCode = e instanceof UsageError ? 2 : 1; }
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Full-reference metrics (need `paired`). */
+export const PAIRED_METRICS = ['psnr', 'ssim', 'ms-ssim'] as const;
+/** Every metric name `runEval` accepts. */
+export const METRIC_NAMES: readonly string[] = [...PAIRED_METRICS, ...FEATURE_METRICS];
+/** SSIM conventions accepted by `ssimMode`. */
+export const SSIM_MODES = ['skimage', 'wang', 'torchmetrics'] as const;
+/** The metric name type. */
+export type MetricName = (typeof PAIRED_METRICS)[number] | (typeof FEATURE_METRICS)[number];
+
+/** Options of {@link runEval}; the CLI flags map one to one. */
+export interface EvalOptions {
+  /** Folder of reference images. */
+  real: string;
+  /** Folder of generated / translated images. */
+  fake: string;
+  /** Match files by name and run full-reference metrics (default false). */
+  paired?: boolean;
+  /** Metric names (default: psnr and ssim when paired, fid otherwise). */
+  metrics?: readonly string[];
+  /** SSIM convention (default 'skimage'). */
+  ssimMode?: (typeof SSIM_MODES)[number];
+  /** Data range of the [0, 1] pixels handed to PSNR/SSIM (default 1). */
+  dataRange?: number;
+  /** Policy for real/fake pairs of different sizes (default 'refuse'). */
+  sizePolicy?: SizePolicy;
+  /** Write the result as JSON here (atomically; never inside an input folder). */
+  json?: string;
+  /** Compute backend (default 'auto'). */
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Images per batch sent to the device (default 16). */
+  batchSize?: number;
+  /** Refuse folders that hold non-image files (default false: ignore and warn). */
+  strict?: boolean;
+  /** Resize convention to 299² for the Inception metrics (default 'pytorch-bilinear', as pytorch-fid). */
+  resize?: InceptionResize;
+  /** Path of pt_inception-2015-12-05-6726825d.pth (default: RADIX_INCEPTION_WEIGHTS, then the PyTorch hub cache). */
+  inceptionWeights?: string;
+  /** A ready network instead of loading weights (programmatic use and tests; not disposed by runEval). */
+  inceptionNet?: FidInceptionV3;
+  /** KID subsets (default 100) and samples per subset (default 1000), torch-fidelity's defaults. */
+  kidSubsets?: number;
+  kidSubsetSize?: number;
+  /** Inception Score splits (default 10). */
+  isSplits?: number;
+  /** Neighbours for precision/recall (default 3) and density/coverage (default 5). */
+  prK?: number;
+  dcK?: number;
+  /** Where the progress bar goes (default none). */
+  progress?: ProgressStream;
+}
+
+/** One metric's outcome. */
+export interface MetricResult {
+  metric: string;
+  /** Mean over images (or the set-level value). */
+  value: number;
+  /** Standard deviation where the metric defines one. */
+  std?: number;
+  /** Per-image values in `names` order (full-reference metrics). */
+  perImage?: number[];
+  /** The settings this number depends on, in words. */
+  settings: Record<string, string | number | boolean>;
+}
+
+/** What {@link runEval} returns and writes as JSON. */
+export interface EvalResult {
+  /** Every option after defaults were applied, plus the backend and the time. */
+  settings: Record<string, unknown>;
+  counts: { real: number; fake: number; pairs?: number };
+  /** Image names in per-image order (paired mode). */
+  names?: string[];
+  metrics: MetricResult[];
+  warnings: string[];
+  /** Path of the JSON file written, if any. */
+  jsonPath?: string;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`runEval: ${name} must be a positive integer, got ${String(v)}`);
+  return x;
+}
+
+/** Applies defaults and validates options; throws {@link UsageError} naming the bad option. */
+function normalise(o: EvalOptions) {
+  if (!o.real || !o.fake) throw new UsageError('runEval: both real and fake folders are required (--real DIR --fake DIR)');
+  const paired = o.paired ?? false;
+  const metrics = [...new Set((o.metrics ?? (paired ? ['psnr', 'ssim'] : ['fid'])).map((m) => m.trim().toLowerCase()).filter(Boolean))];
+  if (metrics.length === 0) throw new UsageError(`runEval: no metrics requested (available: ${METRIC_NAMES.join(', ')})`);
+  for (const m of metrics) {
+    if (!METRIC_NAMES.includes(m)) throw new UsageError(`runEval: unknown metric '${m}' (available: ${METRIC_NAMES.join(', ')})`);
+    if ((PAIRED_METRICS as readonly string[]).includes(m) && !paired) throw new UsageError(`runEval: metric '${m}' compares image pairs and needs --paired`);
+  }
+  const ssimMode = o.ssimMode ?? 'skimage';
+  if (!SSIM_MODES.includes(ssimMode)) throw new UsageError(`runEval: unknown SSIM mode '${String(ssimMode)}' (expected ${SSIM_MODES.join(', ')})`);
+  const dataRange = o.dataRange ?? 1;
+  if (!Number.isFinite(dataRange) || dataRange <= 0) throw new UsageError(`runEval: data range must be a positive number, got ${String(o.dataRange)}`);
+  const sizePolicy = o.sizePolicy ?? 'refuse';
+  if (!SIZE_POLICIES.includes(sizePolicy)) throw new UsageError(`runEval: unknown size policy '${String(sizePolicy)}' (expected ${SIZE_POLICIES.join(', ')})`);
+  const backend = o.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new UsageError(`runEval: unknown backend '${String(backend)}' (expected auto, webgpu, cpu)`);
+  const batchSize = positiveInt('batch size', o.batchSize, 16);
+  const resize = o.resize ?? 'pytorch-bilinear';
+  if (!INCEPTION_RESIZES.includes(resize)) throw new UsageError(`runEval: unknown resize '${String(resize)}' (expected ${INCEPTION_RESIZES.join(', ')})`);
+  const features: FeatureMetricSettings = {
+    resize, batchSize, kidSubsets: positiveInt('KID subsets', o.kidSubsets, 100), kidSubsetSize: positiveInt('KID subset size', o.kidSubsetSize, 1000),
+    isSplits: positiveInt('IS splits', o.isSplits, 10), prK: positiveInt('precision/recall k', o.prK, 3), dcK: positiveInt('density/coverage k', o.dcK, 5),
+  };
+  return { real: resolve(o.real), fake: resolve(o.fake), paired, metrics, ssimMode, dataRange, sizePolicy, backend, batchSize, strict: o.strict ?? false, json: o.json, features };
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function realish(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    try { return join(realpathSync(dirname(p)), basename(p)); } catch { return resolve(p); }
+  }
+}
+
+/** Refuses a JSON path that would land inside (or on) an input folder. */
+function checkJsonTarget(json: string, inputs: readonly string[]): string {
+  const target = realish(resolve(json));
+  for (const dir of inputs) {
+    if (inside(target, realish(dir))) throw new UsageError(`runEval: refusing to write JSON '${json}' inside input folder '${dir}' (it would add to or overwrite an input)`);
+  }
+  if (!existsSync(dirname(target))) throw new UsageError(`runEval: folder of JSON output '${json}' does not exist`);
+  return target;
+}
+
+/**
+ * Writes text to `path` atomically: a temporary file in the same folder, then a rename over the target.
+ *
+ * @example
+ * writeFileAtomic('results.json', JSON.stringify(result));
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new Error(`writeFileAtomic: cannot write '${path}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * JSON with non-finite numbers (PSNR of identical images) written as the strings "Infinity", "-Infinity", "NaN".
+ *
+ * @example
+ * writeFileAtomic('eval.json', resultToJson(await runEval(opts)));
+ */
+export function resultToJson(result: EvalResult): string {
+  return `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`;
+}
+
+const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * Evaluates a fake image folder against a real one. Paired full-reference metrics (psnr, ssim, ms-ssim) match
+ * files by name, reconcile size mismatches by `sizePolicy`, and stream the pairs to the device in batches.
+ *
+ * @example
+ * const r = await runEval({ real: 'data/real', fake: 'out/fake', paired: true, metrics: ['psnr', 'ssim'], json: 'eval.json' });
+ * console.log(formatReport(r));
+ */
+export async function runEval(options: EvalOptions): Promise<EvalResult> {
+  const o = normalise(options);
+  const jsonTarget = o.json !== undefined ? checkJsonTarget(o.json, [o.real, o.fake]) : undefined;
+  const backend = await init({ backend: o.backend });
+  const wantFeatures = o.metrics.filter((m) => (FEATURE_METRICS as readonly string[]).includes(m));
+  // Load the network before reading any image, so missing weights fail at once.
+  const net = wantFeatures.length > 0 ? (options.inceptionNet ?? (await loadInception(options.inceptionWeights))) : undefined;
+  try {
+    return await evaluate(o, options, backend, net, wantFeatures, jsonTarget);
+  } finally {
+    if (net && net !== options.inceptionNet) net.dispose();
+  }
+}
+
+async function evaluate(
+  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, net: FidInceptionV3 | undefined,
+  wantFeatures: string[], jsonTarget: string | undefined,
+): Promise<EvalResult> {
+  const realList = listImageFolder(o.real, { strict: o.strict });
+  const fakeList = listImageFolder(o.fake, { strict: o.strict });
+  const settings: Record<string, unknown> = {
+    real: o.real, fake: o.fake, paired: o.paired, metrics: o.metrics, ssimMode: o.ssimMode, dataRange: o.dataRange,
+    sizePolicy: o.sizePolicy, batchSize: o.batchSize, strict: o.strict, backend: backend.name,
+    device: backend.info.description, pixelScale: '[0, 1] (8-bit / 255, 16-bit / 65535), RGB, gray replicated, alpha dropped',
+    date: new Date().toISOString(),
+    ...(wantFeatures.length > 0 ? { ...o.features, inceptionWeights: options.inceptionNet ? 'injected network' : (options.inceptionWeights ?? 'RADIX_INCEPTION_WEIGHTS or PyTorch hub cache') } : {}),
+  };
+  const result: EvalResult = { settings, counts: { real: realList.names.length, fake: fakeList.names.length }, metrics: [], warnings: [] };
+  const decodedNotes: { real: DecodedImage[]; fake: DecodedImage[] } = { real: [], fake: [] };
+  const paired = o.metrics.filter((m) => (PAIRED_METRICS as readonly string[]).includes(m));
+  if (paired.length > 0) {
+    const names = matchPairs(realList.names, fakeList.names);
+    result.counts.pairs = names.length;
+    result.names = names;
+    const perImage = new Map<string, number[]>(paired.map((m) => [m, []]));
+    const progress: Progress = options.progress ? createProgress('pairs', names.length, options.progress) : silentProgress;
+    for (let start = 0; start < names.length; start += o.batchSize) {
+      const reals: DecodedImage[] = [];
+      const fakes: DecodedImage[] = [];
+      for (const n of names.slice(start, start + o.batchSize)) {
+        const [r, f] = await reconcilePair(readImage(join(o.real, n)), readImage(join(o.fake, n)), o.sizePolicy);
+        reals.push(r);
+        fakes.push(f);
+        decodedNotes.real.push({ ...r, data: new Float32Array(0) });
+        decodedNotes.fake.push({ ...f, data: new Float32Array(0) });
+      }
+      // Consecutive pairs of one size go to the device together.
+      for (let i = 0; i < reals.length;) {
+        let j = i + 1;
+        while (j < reals.length && reals[j]!.width === reals[i]!.width && reals[j]!.height === reals[i]!.height) j++;
+        const a = imagesToTensor(reals.slice(i, j));
+        const b = imagesToTensor(fakes.slice(i, j));
+        try {
+          for (const m of paired) perImage.get(m)!.push(...(await fullReference(m as MetricName, a, b, o)).perImage);
+        } finally {
+          a.dispose();
+          b.dispose();
+        }
+        progress.tick(j - i);
+        i = j;
+      }
+    }
+    progress.done();
+    for (const m of paired) {
+      const values = perImage.get(m)!;
+      result.metrics.push({ metric: m, value: mean(values), perImage: values, settings: metricSettings(m, o) });
+    }
+  }
+  if (net) {
+    const mk = (label: string, n: number) => (options.progress ? createProgress(label, n, options.progress) : silentProgress);
+    const real = await folderFeatures(net, realList, o.features, mk('features real', realList.names.length));
+    const fake = await folderFeatures(net, fakeList, o.features, mk('features fake', fakeList.names.length));
+    if (!o.metrics.some((m) => (PAIRED_METRICS as readonly string[]).includes(m))) {
+      decodedNotes.real.push(...real.decoded);
+      decodedNotes.fake.push(...fake.decoded);
+    }
+    const { rows, warnings } = await featureMetrics(wantFeatures, real, fake, o.features);
+    result.metrics.push(...rows);
+    result.warnings.push(...warnings);
+  }
+  result.warnings.push(...folderWarnings(realList, decodedNotes.real), ...folderWarnings(fakeList, decodedNotes.fake));
+  if (jsonTarget !== undefined) {
+    result.jsonPath = jsonTarget;
+    writeFileAtomic(jsonTarget, resultToJson(result));
+  }
+  return result;
+}
+
+async function fullReference(m: MetricName, a: Tensor, b: Tensor, o: ReturnType<typeof normalise>): Promise<PerImageResult> {
+  const r = m === 'psnr' ? await psnr(a, b, { dataRange: o.dataRange })
+    : m === 'ssim' ? await ssim(a, b, { dataRange: o.dataRange, mode: o.ssimMode })
+      : await msSsim(a, b, { dataRange: o.dataRange });
+  return r;
+}
+
+function metricSettings(m: string, o: ReturnType<typeof normalise>): Record<string, string | number | boolean> {
+  switch (m) {
+    case 'psnr': return { dataRange: o.dataRange, reduction: 'per image over all channels, then mean' };
+    case 'ssim': return { dataRange: o.dataRange, mode: o.ssimMode, color: 'channel mean', reduction: 'mean over images' };
+    default: return { dataRange: o.dataRange, convention: 'torchmetrics (gaussian 11, sigma 1.5)', scales: 5, weights: '0.0448,0.2856,0.3001,0.2363,0.1333' };
+  }
+}
+
+/**
+ * Renders a result as the benchmark-style table printed by `radix eval` (metric, value, n, settings) followed by
+ * any warnings.
+ *
+ * @example
+ * console.log(formatReport(await runEval({ real: 'r', fake: 'f', paired: true })));
+ */
+export function formatReport(result: EvalResult): string {
+  const rows = result.metrics.map((m) => [
+    m.metric,
+    formatValue(m.value, m.std, m.metric === 'psnr' || m.metric === 'fid' ? 2 : 4),
+    String(m.perImage?.length ?? result.counts.fake),
+    Object.entries(m.settings).map(([k, v]) => `${k}=${String(v)}`).join(' '),
+  ]);
+  const head = `real: ${String(result.settings.real)} (${result.counts.real})  fake: ${String(result.settings.fake)} (${result.counts.fake})  backend: ${String(result.settings.backend)}`;
+  const lines = [head, '', formatTable(['metric', 'value', 'n', 'settings'], rows)];
+  if (result.warnings.length) lines.push('', ...result.warnings.map((w) => `warning: ${w}`));
+  if (result.jsonPath) lines.push('', `wrote ${result.jsonPath}`);
+  return lines.join('\n');
+}
