@@ -36,8 +36,24 @@ export function inceptionBatchLimit(maxBindingBytes: number, imageShape: readonl
 }
 
 /**
- * Runs the FID Inception-v3 on NCHW float images in [0, 1] (3 channels, any size ≥ 1): resizes them to 299×299 with
- * the chosen convention, scales to `2x − 1`, and collects pool3, logits and unbiased logits.
+ * The network input for images in [0, 1] under a convention: resized to 299×299 and scaled as the reference tool
+ * scales it. pytorch-fid maps [0, 1] to `2x − 1`; torch-fidelity (`'tf1-bilinear'`) and clean-fid (`'pil-bicubic'`)
+ * feed their network `(v − 128) / 128` for pixel values v in [0, 255], i.e. `x·255/128 − 1`.
+ *
+ * @example
+ * const x = await inceptionInput(images, 'tf1-bilinear'); // [N, 3, 299, 299]
+ */
+export async function inceptionInput(images: Tensor, resize: InceptionResize): Promise<Tensor> {
+  const resized = await resizeImages(images, resize, 299);
+  const scale = resize === 'pytorch-bilinear' ? 2 : 255 / 128;
+  const x = tidy(() => add(mul(resized, scale), -1));
+  resized.dispose();
+  return x;
+}
+
+/**
+ * Runs the FID Inception-v3 on NCHW float images in [0, 1] (3 channels, any size ≥ 1): resizes and scales them with
+ * the chosen convention ({@link inceptionInput}), and collects pool3, logits and unbiased logits.
  *
  * @example
  * const net = new FidInceptionV3(await loadFidInceptionWeights());
@@ -66,9 +82,7 @@ export async function inceptionFeatures(net: FidInceptionV3, images: Tensor, opt
     const end = Math.min(n, start + batch);
     const part = n === end - start ? images : slice(images, 0, start, end);
     try {
-      const resized = await resizeImages(part, resize, 299);
-      const x = tidy(() => add(mul(resized, 2), -1));
-      resized.dispose();
+      const x = await inceptionInput(part, resize);
       const out = net.forward(x);
       x.dispose();
       try {

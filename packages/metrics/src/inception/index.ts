@@ -6,4 +6,4 @@ export {
 } from './weights.js';
 export { FidInceptionV3, type FidInceptionOutputs } from './network.js';
 export { INCEPTION_RESIZES, pilBicubicResize, resizeImages, tf1BilinearResize, type InceptionResize } from './resize.js';
-export { inceptionBatchLimit, inceptionFeatures, type InceptionFeatures, type InceptionFeaturesOptions } from './features.js';
+export { inceptionBatchLimit, inceptionFeatures, inceptionInput, type InceptionFeatures, type InceptionFeaturesOptions } from './features.js';

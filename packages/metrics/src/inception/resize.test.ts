@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '@radix/tensor-webgpu';
 import { expectClose, testBackends } from '@radix/tensor-webgpu/testing';
-import { INCEPTION_RESIZES, pilBicubicResize, resizeImages, tf1BilinearResize, type InceptionResize } from './index.js';
+import { INCEPTION_RESIZES, inceptionInput, pilBicubicResize, resizeImages, tf1BilinearResize, type InceptionResize } from './index.js';
 import { FIXTURES, referenceInput } from './test-images.js';
 
 interface SmallCase { input_shape: number[]; input_u8: number[]; out_size: [number, number]; outputs: Record<InceptionResize, number[]> }
@@ -62,4 +62,27 @@ describe('CPU resize functions', () => {
     expect(() => pilBicubicResize(new Float32Array(4), [1, 1, 2, 2], 0, 4)).toThrow(/pilBicubicResize: output size must be positive integers/);
     expect(() => pilBicubicResize(new Float32Array(4), [2, 2], 2, 2)).toThrow(/pilBicubicResize: expected an NCHW shape/);
   });
+});
+
+describe.each(backends.map((b) => [b.name, b] as const))('inceptionInput scaling on %s', (_, b) => {
+  // pytorch-fid: 2x − 1 on [0, 1]. torch-fidelity and clean-fid feed (v − 128) / 128 for v in [0, 255]
+  // (torch_fidelity/feature_extractor_inceptionv3.py forward; cleanfid/inception_torchscript.py forward).
+  const cases: [InceptionResize, number, number][] = [
+    ['pytorch-bilinear', 128, 2 * (128 / 255) - 1],
+    ['tf1-bilinear', 128, 0],
+    ['pil-bicubic', 128, 0],
+    ['tf1-bilinear', 255, 127 / 128],
+    ['pil-bicubic', 0, -1],
+  ];
+  for (const [resize, v, want] of cases) {
+    it(`${resize}: a constant image of value ${v}/255 becomes ${want.toFixed(6)}`, async () => {
+      const img = tensor(new Float32Array(3 * 40 * 30).fill(v / 255), { shape: [1, 3, 40, 30], backend: b });
+      const x = await inceptionInput(img, resize);
+      expect([...x.shape]).toEqual([1, 3, 299, 299]);
+      const d = (await x.data()) as Float32Array;
+      expectClose(Array.from(d.subarray(0, 50)).concat(Array.from(d.subarray(d.length - 50))), new Array(100).fill(want), { rtol: 0, atol: 2e-6 }, resize);
+      img.dispose();
+      x.dispose();
+    });
+  }
 });
