@@ -2,9 +2,7 @@
 // Inception3 (random weights, CPU) run by /usr/bin/python3 on the same machine. Writes bench/results/metrics-inception-*.{json,md}.
 // Usage (after `npm run build`): node bench/metrics-inception.mjs [--batch 4] [--resize pytorch-bilinear|tf1-bilinear|pil-bicubic] [--cpu]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsBase, writeAtomic } from './src/results.mjs';
 import { init, uniform } from '@radix/tensor-webgpu';
 import { FidInceptionV3, findFidInceptionWeights, formulaWeights, inceptionFeatures, loadFidInceptionWeights } from '@radix/metrics';
 
@@ -90,22 +88,15 @@ try {
 const ratio = torch.imagesPerSecond ? ours.imagesPerSecond / torch.imagesPerSecond : null;
 if (ratio !== null) console.log(`ratio ours/pytorch: ${ratio.toFixed(2)}×`);
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-mkdirSync(dir, { recursive: true });
-const slug = info.description.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'device';
-const base = join(dir, `metrics-inception-${slug}-${new Date().toISOString().slice(0, 10)}`);
+const base = resultsBase(info.description, { prefix: 'metrics-inception' });
 const meta = {
   date: new Date().toISOString(), device: info.description, software: info.isSoftware, backend: backend.name,
   node: process.version, batch, inputSize: inSize, resize,
   timing: 'median wall-clock ms per batch: resize to 299×299, 2x−1, the full network to pool3/logits; ours includes the read-back of the features',
 };
-const atomic = (path, text) => {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-};
-atomic(`${base}.json`, `${JSON.stringify({ ...meta, ours, pytorch: torch, ratio }, null, 2)}\n`);
+writeAtomic(`${base}.json`, `${JSON.stringify({ ...meta, ours, pytorch: torch, ratio }, null, 2)}\n`);
 const f = (x) => (typeof x === 'number' ? x.toFixed(3) : '—');
-atomic(`${base}.md`, [
+writeAtomic(`${base}.md`, [
   `# FID Inception-v3 features throughput — ${info.description}`,
   '',
   `${meta.date} · Node ${meta.node} · ${batch} × RGB ${inSize}×${inSize}, resize '${resize}'. ${meta.timing}.`,

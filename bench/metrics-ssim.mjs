@@ -2,9 +2,7 @@
 // structural_similarity run by /usr/bin/python3 on the same machine. Writes bench/results/metrics-ssim-*.{json,md}.
 // Usage (after `npm run build`): node bench/metrics-ssim.mjs [--batch 8] [--size 256] [--mode skimage|wang|torchmetrics] [--cpu]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsBase, writeAtomic } from './src/results.mjs';
 import { init, uniform, clamp, randn, tidy } from '@radix/tensor-webgpu';
 import { ssim } from '@radix/metrics';
 
@@ -75,22 +73,15 @@ try {
 const ratio = skimage.imagesPerSecond ? ours.imagesPerSecond / skimage.imagesPerSecond : null;
 if (ratio !== null) console.log(`ratio ours/skimage: ${ratio.toFixed(2)}×`);
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-mkdirSync(dir, { recursive: true });
-const slug = info.description.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'device';
-const base = join(dir, `metrics-ssim-${slug}-${new Date().toISOString().slice(0, 10)}`);
+const base = resultsBase(info.description, { prefix: 'metrics-ssim' });
 const meta = {
   date: new Date().toISOString(), device: info.description, software: info.isSoftware, backend: backend.name,
   node: process.version, mode, batch, size, channels: 3,
   timing: 'ours: median wall-clock ms of one ssim() call on the batch, including the read-back of the scores; skimage: structural_similarity on one H×W×3 float64 image at a time, mean over a timed loop',
 };
-const atomic = (path, text) => {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-};
-atomic(`${base}.json`, `${JSON.stringify({ ...meta, ours, skimage, ratio }, null, 2)}\n`);
+writeAtomic(`${base}.json`, `${JSON.stringify({ ...meta, ours, skimage, ratio }, null, 2)}\n`);
 const f = (x) => (typeof x === 'number' ? x.toFixed(2) : '—');
-atomic(`${base}.md`, [
+writeAtomic(`${base}.md`, [
   `# SSIM throughput — ${info.description}`,
   '',
   `${meta.date} · Node ${meta.node} · mode '${mode}' · ${batch} × RGB ${size}×${size}. ${meta.timing}.`,

@@ -1,9 +1,7 @@
 // Benchmark runner: our WebGPU matmul/conv2d vs tfjs-webgpu on the SAME GPUDevice in one process, timed
 // with one shared method (bench/src/timing.mjs). Writes bench/results/<device>-<date>.{json,md} atomically.
 // Usage (after `npm run build`): node bench/run.mjs [--quick] [--only matmul|conv]
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsBase, writeAtomic } from './src/results.mjs';
 import { initOurs } from './src/ours.mjs';
 import { initTfjsPeer } from './src/tfjs-peer.mjs';
 import { convFlops, convShapes, itersFor, matmulFlops, matmulShapes } from './src/shapes.mjs';
@@ -59,29 +57,13 @@ const elapsed = (performance.now() - t0) / 1000;
 peer.dispose();
 
 // ---- results ----
-const here = dirname(fileURLToPath(import.meta.url));
-const dir = join(here, 'results');
-mkdirSync(dir, { recursive: true });
-// Device slug: the description's distinct lowercase tokens, cut at a token boundary (e.g. mesa-software-llvmpipe-llvm-15-0-6-256-bits).
-const tokens = [...new Set(info.description.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))];
-let slug = '';
-for (const t of tokens) {
-  if (slug.length + t.length + 1 > 44) break;
-  slug = slug ? `${slug}-${t}` : t;
-}
-slug ||= 'device';
-const date = new Date().toISOString().slice(0, 10);
-const base = join(dir, `${slug}-${date}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
+const base = resultsBase(info.description, { suffix: `${quick ? '-quick' : ''}${only ? `-${only}` : ''}` });
 const meta = {
   date: new Date().toISOString(), device: info.description, software: info.isSoftware, node: process.version,
   ours: ours.name, peer: peer.name, mode: quick ? 'quick' : 'full', only, elapsedSeconds: elapsed,
   timing: 'median wall-clock ms per op; each sample = op then flush + 4-byte readback of the result (bench/src/timing.mjs), results disposed after each sample; same GPUDevice for both',
 };
-const atomic = (path, text) => {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-};
-atomic(`${base}.json`, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+writeAtomic(`${base}.json`, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 const md = [
   `# matmul / conv2d: ours vs tfjs-webgpu — ${info.description}`,
   '',
@@ -94,6 +76,6 @@ const md = [
   'ratio = tfjs ms / ours ms (speed ratio: > 1 means ours is faster).',
   '',
 ].join('\n');
-atomic(`${base}.md`, md);
+writeAtomic(`${base}.md`, md);
 console.log(`\n${rows.length} shapes in ${elapsed.toFixed(1)} s; wrote ${base}.json and ${base}.md`);
 process.exit(0);
