@@ -4,9 +4,14 @@
 import { parseArgs } from 'node:util';
 import { formatReport, METRIC_NAMES, runEval, SSIM_MODES, UsageError, type EvalOptions } from './eval.js';
 import { SIZE_POLICIES, type SizePolicy } from './pairs.js';
+import { augmentMain } from './augment.js';
 import { INCEPTION_RESIZES, type InceptionResize } from '@radix/metrics';
 
-const HELP = `radix eval — compare a folder of generated images with a folder of real ones
+const HELP = `radix — generative augmentation tools for biomedical images
+
+commands:
+  radix eval      compare a folder of generated images with a folder of real ones (below)
+  radix augment   rudi/Augmentor-style augmentation of a folder (see 'radix augment --help')
 
 usage: radix eval --real DIR --fake DIR [options]
 
@@ -58,7 +63,7 @@ function parse(argv: string[]): { help: true } | { help: false; options: EvalOpt
   }
   const { values: v, positionals } = parsed;
   if (v.help || positionals.length === 0 || (positionals.length === 1 && positionals[0] === 'help')) return { help: true };
-  if (positionals[0] !== 'eval' || positionals.length > 1) throw new UsageError(`unknown command '${positionals.join(' ')}' (the only command is 'eval')`);
+  if (positionals[0] !== 'eval' || positionals.length > 1) throw new UsageError(`unknown command '${positionals.join(' ')}' (commands: eval, augment)`);
   const num = (name: string, s: string | undefined): number | undefined => {
     if (s === undefined) return undefined;
     const n = Number(s);
@@ -89,6 +94,7 @@ function parse(argv: string[]): { help: true } | { help: false; options: EvalOpt
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'augment') return augmentMain(argv.slice(1));
   try {
     const p = parse(argv);
     if (p.help) {

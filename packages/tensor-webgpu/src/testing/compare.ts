@@ -18,6 +18,12 @@ export interface CompareResult {
 export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: { rtol?: number; atol?: number } = {}): CompareResult {
   const rtol = tol.rtol ?? 1e-4;
   const atol = tol.atol ?? 1e-5;
+  for (const [name, v] of [['actual', actual], ['expected', expected]] as const) {
+    // A Tensor (or anything without a numeric length) would otherwise compare as "equal" with zero elements.
+    if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`compare: ${name} must be an array of numbers (read a tensor with await t.data()), got ${v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v}`);
+    }
+  }
   if (actual.length !== expected.length) return { ok: false, maxAbs: Infinity, maxRel: Infinity, worst: -1 };
   let maxAbs = 0;
   let maxRel = 0;
