@@ -16,13 +16,9 @@ const resize = opt('resize', 'pytorch-bilinear');
 const inSize = 256; // input images are resized to 299×299 inside inceptionFeatures, as in real use
 const budgetMs = 20_000; // per side
 
-let backend;
-try {
-  backend = await init({ backend: argv.includes('--cpu') ? 'cpu' : 'webgpu' });
-} catch (e) {
-  console.warn(`WebGPU unavailable (${e.message}); benchmarking the CPU backend`);
-  backend = await init({ backend: 'cpu' });
-}
+// 'auto' falls back to the CPU backend when no WebGPU adapter exists.
+const backend = await init({ backend: argv.includes('--cpu') ? 'cpu' : 'auto' });
+if (backend.name === 'cpu' && !argv.includes('--cpu')) console.warn('WebGPU unavailable; benchmarking the CPU backend');
 const info = backend.info;
 console.log(`device: ${info.description}${info.isSoftware ? ' (software)' : ''} · backend ${backend.name}`);
 console.log(`FID Inception-v3, batch of ${batch} RGB ${inSize}×${inSize} images resized '${resize}' to 299×299\n`);

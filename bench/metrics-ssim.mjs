@@ -16,13 +16,9 @@ const size = Number(opt('size', '256'));
 const mode = opt('mode', 'skimage');
 const budgetMs = 15_000; // per side, keeps the whole run well under a minute
 
-let backend;
-try {
-  backend = await init({ backend: argv.includes('--cpu') ? 'cpu' : 'webgpu' });
-} catch (e) {
-  console.warn(`WebGPU unavailable (${e.message}); benchmarking the CPU backend`);
-  backend = await init({ backend: 'cpu' });
-}
+// 'auto' falls back to the CPU backend when no WebGPU adapter exists.
+const backend = await init({ backend: argv.includes('--cpu') ? 'cpu' : 'auto' });
+if (backend.name === 'cpu' && !argv.includes('--cpu')) console.warn('WebGPU unavailable; benchmarking the CPU backend');
 const info = backend.info;
 console.log(`device: ${info.description}${info.isSoftware ? ' (software)' : ''} · backend ${backend.name}`);
 console.log(`SSIM mode '${mode}', batch of ${batch} RGB ${size}×${size} images\n`);

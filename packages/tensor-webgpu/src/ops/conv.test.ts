@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type FixtureFile, compare, expectClose, testBackends } from '../testing/index.js';
 import { F, RadixError, type Tensor, matmul, memory, tensor, zeros } from '../index.js';
 import type { Backend } from '../backend/backend.js';
-import { ErrorLog, caseCompare, caseInputs, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
+import { ErrorLog, describeFixtureCases, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/conv.json', import.meta.url), 'utf8')) as FixtureFile;
 const backends = await testBackends();
@@ -29,21 +29,7 @@ function apply(op: string, a: Record<string, unknown>, ins: Tensor[]): Tensor {
   });
 }
 
-describe.each(variantConfigs(backends).map((c) => [c.label, c] as const))('conv fixtures (%s)', (label, cfg) => {
-  it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
-    await withVariant(cfg.variant, async () => {
-      const before = memory().liveTensors;
-      const ins = caseInputs(c, cfg.backend);
-      const out = apply(c.op, c.args, ins);
-      const { shape, actual, expected } = caseCompare(c, await out.data());
-      expect([...out.shape]).toEqual(shape);
-      log.add(`${label} ${c.op}`, expectClose(actual, expected, TOL, `${c.name} (${label})`));
-      out.dispose();
-      for (const t of ins) t.dispose();
-      expect(memory().liveTensors, 'no leaked intermediates').toBe(before);
-    });
-  });
-});
+describeFixtureCases('conv fixtures', fixtures, backends, apply, log, TOL);
 
 describe.each(backends.map((b) => [b.name, b] as const))('conv validation (%s)', (_name, backend) => {
   const x = zeros([1, 4, 8, 8], { backend });

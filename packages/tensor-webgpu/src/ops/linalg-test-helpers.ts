@@ -1,8 +1,11 @@
 // Test-only helpers shared by linalg.test.ts and conv.test.ts: the hashed fixture inputs of
-// tools/reference/gen_linalg.py, per-variant backend configs and error bookkeeping.
+// tools/reference/gen_linalg.py, per-variant backend configs, the fixture suite and error bookkeeping.
 import type { Backend } from '../backend/backend.js';
 import { type LinalgVariant, setLinalgVariant } from '../backend/webgpu/linalg.js';
-import type { FixtureCase, FixtureTensor } from '../testing/index.js';
+import { describe, expect, it } from 'vitest';
+import type { FixtureCase, FixtureFile, FixtureTensor } from '../testing/index.js';
+import { expectClose } from '../testing/index.js';
+import { memory } from '../memory.js';
 import { decode, fixtureTensor } from '../testing/index.js';
 import { tensor } from './creation.js';
 import type { Tensor } from '../tensor.js';
@@ -80,4 +83,36 @@ export class ErrorLog {
   report(): string {
     return [...this.worst].sort().map(([k, w]) => `${k}: ${w.cases} cases, max abs ${w.maxAbs.toExponential(2)}, max rel ${w.maxRel.toExponential(2)}`).join('\n');
   }
+}
+
+/**
+ * Runs every fixture case on the CPU and on every WebGPU kernel variant: output shape, values within `tol` (logged
+ * per op), and no leaked intermediates.
+ *
+ * @example
+ * describeFixtureCases('conv fixtures', fixtures, backends, apply, log, { rtol: 1e-4, atol: 1e-5 });
+ */
+export function describeFixtureCases(
+  title: string,
+  fixtures: FixtureFile,
+  backends: Backend[],
+  apply: (op: string, args: Record<string, unknown>, ins: Tensor[]) => Tensor,
+  log: ErrorLog,
+  tol: { rtol: number; atol: number },
+): void {
+  describe.each(variantConfigs(backends).map((c) => [c.label, c] as const))(`${title} (%s)`, (label, cfg) => {
+    it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+      await withVariant(cfg.variant, async () => {
+        const before = memory().liveTensors;
+        const ins = caseInputs(c, cfg.backend);
+        const out = apply(c.op, c.args, ins);
+        const { shape, actual, expected } = caseCompare(c, await out.data());
+        expect([...out.shape]).toEqual(shape);
+        log.add(`${label} ${c.op}`, expectClose(actual, expected, tol, `${c.name} (${label})`));
+        out.dispose();
+        for (const t of ins) t.dispose();
+        expect(memory().liveTensors, 'no leaked intermediates').toBe(before);
+      });
+    });
+  });
 }

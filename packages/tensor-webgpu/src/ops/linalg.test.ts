@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type FixtureFile, compare, expectClose, testBackends } from '../testing/index.js';
 import { F, RadixError, type Tensor, matmul, memory, tensor, zeros } from '../index.js';
-import { ErrorLog, caseCompare, caseInputs, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
+import { ErrorLog, describeFixtureCases, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/linalg.json', import.meta.url), 'utf8')) as FixtureFile;
 const backends = await testBackends();
@@ -20,21 +20,7 @@ function apply(op: string, args: Record<string, unknown>, ins: Tensor[]): Tensor
   return F.linear(ins[0]!, ins[1]!, args.bias ? ins[2] : undefined);
 }
 
-describe.each(variantConfigs(backends).map((c) => [c.label, c] as const))('linalg fixtures (%s)', (label, cfg) => {
-  it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
-    await withVariant(cfg.variant, async () => {
-      const before = memory().liveTensors;
-      const ins = caseInputs(c, cfg.backend);
-      const out = apply(c.op, c.args, ins);
-      const { shape, actual, expected } = caseCompare(c, await out.data());
-      expect([...out.shape]).toEqual(shape);
-      log.add(`${label} ${c.op}`, expectClose(actual, expected, TOL, `${c.name} (${label})`));
-      out.dispose();
-      for (const t of ins) t.dispose();
-      expect(memory().liveTensors, 'no leaked intermediates').toBe(before);
-    });
-  });
-});
+describeFixtureCases('linalg fixtures', fixtures, backends, apply, log, TOL);
 
 describe.each(backends.map((b) => [b.name, b] as const))('linalg validation (%s)', (_name, backend) => {
   it('rejects mismatched, 0-d and non-float operands with named errors', () => {
