@@ -22,7 +22,8 @@ unary = {
     'reciprocal': (torch.reciprocal, pos), 'square': (torch.square, x), 'sin': (torch.sin, x), 'cos': (torch.cos, x),
     'tan': (torch.tan, unit), 'asin': (torch.asin, unit), 'acos': (torch.acos, unit), 'atan': (torch.atan, x),
     'sinh': (torch.sinh, x), 'cosh': (torch.cosh, x), 'tanh': (torch.tanh, x), 'asinh': (torch.asinh, x),
-    'acosh': (torch.acosh, pos + 1), 'atanh': (torch.atanh, unit), 'erf': (torch.erf, x), 'floor': (torch.floor, x),
+    'acosh': (torch.acosh, pos + 1), 'atanh': (torch.atanh, unit), 'erf': (torch.erf, x), 'erfc': (torch.erfc, x),
+    'floor': (torch.floor, x),
     'ceil': (torch.ceil, x), 'round': (torch.round, torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51])),
     'trunc': (torch.trunc, x), 'frac': (torch.frac, x), 'sigmoid': (torch.sigmoid, x), 'relu': (F.relu, x),
     'relu6': (F.relu6, x * 4), 'selu': (F.selu, x), 'silu': (F.silu, x), 'mish': (F.mish, x),
@@ -32,7 +33,8 @@ for name, (fn, inp) in unary.items():
     cases.append(case(f'{name}', name, {}, [inp], fn(inp)))
 
 for name, (fn, inp) in {'tanh': (torch.tanh, big), 'sigmoid': (torch.sigmoid, big), 'expm1': (torch.expm1, big[2:7]),
-                        'log1p': (torch.log1p, big[3:]), 'erf': (torch.erf, big), 'silu': (F.silu, big)}.items():
+                        'log1p': (torch.log1p, big[3:]), 'erf': (torch.erf, big), 'erfc': (torch.erfc, big),
+                        'silu': (F.silu, big)}.items():
     cases.append(case(f'{name} extremes', name, {}, [inp], fn(inp)))
 
 cases.append(case('leakyRelu 0.2', 'leakyRelu', {'slope': 0.2}, [x], F.leaky_relu(x, 0.2)))

@@ -61,6 +61,17 @@ grads('logsumexp', 'logsumexp', {'dim': [1, 3]}, [x4], lambda a: torch.logsumexp
 grads('pad reflect', 'pad', {'pad': [2, 1, 1, 3], 'mode': 'reflect'}, [x4], lambda a: F.pad(a, (2, 1, 1, 3), mode='reflect'))
 grads('gelu', 'gelu', {}, [x4], F.gelu)
 grads('var', 'var', {'dim': [0, 2]}, [x4], lambda a: a.var((0, 2)))
+# Unary rules whose textbook forms cancel (1 - tanh², 1 - σ, 1 + erf, y + 1): wide inputs, both tails.
+xw = torch.linspace(-14, 14, 57) + randn(57, seed=30) * 0.1
+grads('gelu tanh', 'geluTanh', {}, [xw], lambda a: F.gelu(a, approximate='tanh'))
+grads('gelu wide', 'gelu', {}, [xw], F.gelu)
+for op, fn in [('tanh', torch.tanh), ('sigmoid', torch.sigmoid), ('silu', F.silu), ('mish', F.mish), ('erfc', torch.erfc),
+               ('expm1', torch.expm1), ('softplus', F.softplus)]:
+    grads(f'{op} wide', op, {}, [xw], fn)
+grads('log1p', 'log1p', {}, [torch.linspace(-0.95, 20, 41)], torch.log1p)
+# Second derivative of tanh-GELU: the gradient of its (create_graph) first derivative.
+grads('gelu tanh double backward', 'geluTanhD1', {}, [xw],
+      lambda a: torch.autograd.grad(F.gelu(a, approximate='tanh').sum(), a, create_graph=True)[0])
 
 # R1 gradient penalty (StyleGAN2's regulariser): ||∇x D(x)||², differentiated w.r.t. D's weights (double backward).
 xr = randn(2, 3, 8, 8, seed=20)

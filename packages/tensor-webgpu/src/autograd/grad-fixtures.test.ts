@@ -29,6 +29,16 @@ const OPS: Record<string, (a: Args, ...x: Tensor[]) => Tensor> = {
   logsumexp: (a, x) => x!.logsumexp(a.dim),
   pad: (a, x) => T.F.pad(x!, a.pad, a.mode),
   gelu: (_a, x) => T.F.gelu(x!),
+  geluTanh: (_a, x) => T.F.gelu(x!, { approximate: 'tanh' }),
+  geluTanhD1: (_a, x) => grad(T.F.gelu(x!, { approximate: 'tanh' }).sum(), [x!], { createGraph: true })[0]!,
+  tanh: (_a, x) => x!.tanh(),
+  sigmoid: (_a, x) => T.sigmoid(x!),
+  silu: (_a, x) => T.F.silu(x!),
+  mish: (_a, x) => T.F.mish(x!),
+  erfc: (_a, x) => T.erfc(x!),
+  expm1: (_a, x) => T.expm1(x!),
+  softplus: (_a, x) => T.F.softplus(x!),
+  log1p: (_a, x) => T.log1p(x!),
   var: (a, x) => x!.var(a.dim),
 };
 

@@ -36,7 +36,7 @@ export interface Strided {
 export type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'exp2' | 'log' | 'log2' | 'log1p' | 'expm1' | 'sqrt' | 'rsqrt'
   | 'reciprocal' | 'square' | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh'
-  | 'tanh' | 'asinh' | 'acosh' | 'atanh' | 'erf' | 'floor' | 'ceil' | 'round' | 'trunc' | 'frac'
+  | 'tanh' | 'asinh' | 'acosh' | 'atanh' | 'erf' | 'erfc' | 'floor' | 'ceil' | 'round' | 'trunc' | 'frac'
   | 'sigmoid' | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'silu' | 'mish' | 'geluErf' | 'geluTanh'
   | 'softplus' | 'hardtanh' | 'hardsigmoid' | 'hardswish' | 'logicalNot' | 'isnan' | 'isinf' | 'isfinite'
   | 'nanToNum' | 'powScalar' | 'addScalar' | 'mulScalar' | 'clamp' | 'bitwiseNot';

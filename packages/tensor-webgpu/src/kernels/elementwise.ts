@@ -1,6 +1,7 @@
 // WGSL sources for elementwise kernels: the unary/binary rule tables and the fill/arange/cast/where generators.
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { MATH_PRELUDE } from './prelude.js';
+import { UNARY_MATH_WGSL } from './unary-math.js';
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
 import { stridedOffsetWgsl } from './strided.js';
 
@@ -11,30 +12,31 @@ export const UNARY_WGSL: { [K in UnaryOp]: (t: T) => string } = {
   neg: (t) => (t === 'u32' ? '(0u - x)' : '-x'),
   abs: (t) => (t === 'u32' ? 'x' : 'abs(x)'),
   sign: (t) => (t === 'f32' ? 'select(sign(x), x, is_nan(x))' : t === 'i32' ? 'sign(x)' : 'min(x, 1u)'),
-  exp: () => 'exp(x)',
-  exp2: () => 'exp2(x)',
-  log: () => 'log(x)',
-  log2: () => 'log2(x)',
+  exp: () => 'exp_f(x)',
+  exp2: () => 'exp2_f(x)',
+  log: () => 'log_f(x)',
+  log2: () => 'log2_f(x)',
   log1p: () => 'log1p_f(x)',
   expm1: () => 'expm1_f(x)',
   sqrt: () => 'sqrt(x)',
   rsqrt: () => '(1.0 / sqrt(x))',
   reciprocal: () => '(1.0 / x)',
   square: () => '(x * x)',
-  sin: () => 'sin(x)',
-  cos: () => 'cos(x)',
-  tan: () => 'tan(x)',
-  // Through atan2: some drivers' asin/acos builtins are only accurate to ~4e-4.
-  asin: () => 'atan2(x, sqrt((1.0 - x) * (1.0 + x)))',
-  acos: () => 'atan2(sqrt((1.0 - x) * (1.0 + x)), x)',
-  atan: () => 'atan(x)',
-  sinh: () => 'sinh(x)',
-  cosh: () => 'cosh(x)',
+  // The transcendental functions are unary-math.ts's, not the builtins (whose WGSL accuracy is loose).
+  sin: () => 'sin_f(x)',
+  cos: () => 'cos_f(x)',
+  tan: () => 'tan_f(x)',
+  asin: () => 'asin_f(x)',
+  acos: () => 'acos_f(x)',
+  atan: () => 'atan_f(x)',
+  sinh: () => 'sinh_f(x)',
+  cosh: () => 'cosh_f(x)',
   tanh: () => 'tanh_f(x)',
-  asinh: () => 'asinh(x)',
-  acosh: () => 'acosh(x)',
-  atanh: () => 'atanh(x)',
+  asinh: () => 'asinh_f(x)',
+  acosh: () => 'acosh_f(x)',
+  atanh: () => 'atanh_f(x)',
   erf: () => 'erf_f(x)',
+  erfc: () => 'erfc_f(x)',
   floor: (t) => (t === 'f32' ? 'floor(x)' : 'x'),
   ceil: (t) => (t === 'f32' ? 'ceil(x)' : 'x'),
   round: (t) => (t === 'f32' ? 'round(x)' : 'x'),
@@ -42,18 +44,18 @@ export const UNARY_WGSL: { [K in UnaryOp]: (t: T) => string } = {
   frac: () => '(x - trunc(x))',
   sigmoid: () => 'sigmoid_f(x)',
   relu: (t) => (t === 'f32' ? 'select(0.0, x, !(x <= 0.0))' : t === 'i32' ? 'max(x, 0)' : 'x'),
-  relu6: (t) => (t === 'f32' ? 'clamp(x, 0.0, 6.0)' : `clamp(x, ${t}(0), ${t}(6))`),
+  relu6: (t) => (t === 'f32' ? 'select(clamp(x, 0.0, 6.0), x, is_nan(x))' : `clamp(x, ${t}(0), ${t}(6))`),
   leakyRelu: () => 'select(a * x, x, x >= 0.0)',
   elu: () => 'select(a * expm1_f(x), x, x > 0.0)',
   selu: () => '(1.0507009873554805 * select(1.6732632423543772 * expm1_f(x), x, x > 0.0))',
-  silu: () => '(x * sigmoid_f(x))',
-  mish: () => '(x * tanh_f(softplus_f(x, 1.0, 20.0)))',
-  geluErf: () => '(0.5 * x * (1.0 + erf_f(x * 0.7071067811865476)))',
-  geluTanh: () => '(0.5 * x * (1.0 + tanh_f(0.7978845608028654 * (x + 0.044715 * x * x * x))))',
+  silu: () => 'silu_f(x)',
+  mish: () => 'mish_f(x)',
+  geluErf: () => 'gelu_erf_f(x)',
+  geluTanh: () => 'gelu_tanh_f(x)',
   softplus: () => 'softplus_f(x, a, b)',
-  hardtanh: () => 'clamp(x, a, b)',
-  hardsigmoid: () => 'clamp(x / 6.0 + 0.5, 0.0, 1.0)',
-  hardswish: () => '(x * clamp(x + 3.0, 0.0, 6.0) / 6.0)',
+  hardtanh: () => 'select(clamp(x, a, b), x, is_nan(x))',
+  hardsigmoid: () => 'select(clamp((x + 3.0) / 6.0, 0.0, 1.0), x, is_nan(x))',
+  hardswish: () => '(x * (clamp(x + 3.0, 0.0, 6.0) / 6.0))',
   logicalNot: (t) => `select(0u, 1u, x == ${t}(0))`,
   isnan: (t) => (t === 'f32' ? 'select(0u, 1u, is_nan(x))' : '0u'),
   isinf: (t) => (t === 'f32' ? 'select(0u, 1u, is_inf(x))' : '0u'),
@@ -100,7 +102,7 @@ const WG = 256;
 
 /** Unary kernel: `out[i] = op(x[i])`. Params: [n, a, b]. */
 export function unaryWgsl(op: UnaryOp, t: T, outT: T): string {
-  return `${paramsWgsl(3)}${MATH_PRELUDE}
+  return `${paramsWgsl(3)}${MATH_PRELUDE}${UNARY_MATH_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${outT}>;
 ${entry1d(WG)} {
@@ -129,7 +131,7 @@ export function binaryWgsl(op: BinaryOp, t: T, outT: T, rank: number, accA: Acce
   const sa = 1 + rank;
   const sb = 1 + 2 * rank;
   const offA = 1 + 3 * rank;
-  return `${paramsWgsl(3 + 3 * rank)}${MATH_PRELUDE}
+  return `${paramsWgsl(3 + 3 * rank)}${MATH_PRELUDE}${UNARY_MATH_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${t}>;
 @group(0) @binding(2) var<storage, read> B: array<${t}>;
 @group(0) @binding(3) var<storage, read_write> Y: array<${outT}>;

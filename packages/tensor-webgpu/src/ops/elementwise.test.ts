@@ -13,7 +13,7 @@ const backends = await testBackends();
 type Args = Record<string, any>;
 const UNARY_NAMES = new Set([
   'neg', 'abs', 'sign', 'exp', 'exp2', 'log', 'log2', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'square', 'sin',
-  'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'erf', 'floor', 'ceil',
+  'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'erf', 'erfc', 'floor', 'ceil',
   'round', 'trunc', 'frac', 'sigmoid', 'relu', 'relu6', 'selu', 'silu', 'mish', 'hardsigmoid', 'hardswish',
 ]);
 

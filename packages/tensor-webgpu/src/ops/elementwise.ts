@@ -26,7 +26,7 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 
 const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set<UnaryOp>([
   'exp', 'exp2', 'log', 'log2', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'tan', 'asin', 'acos',
-  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'erf', 'frac', 'sigmoid', 'leakyRelu', 'elu', 'selu',
+  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'erf', 'erfc', 'frac', 'sigmoid', 'leakyRelu', 'elu', 'selu',
   'silu', 'mish', 'geluErf', 'geluTanh', 'softplus', 'hardtanh', 'hardsigmoid', 'hardswish', 'nanToNum', 'powScalar',
 ]);
 const BOOL_OUT: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf', 'isfinite']);

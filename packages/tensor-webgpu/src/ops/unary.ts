@@ -28,6 +28,7 @@ import { unaryOp, where } from './elementwise.js';
 /** acosh x. @example acosh(x) */ export const acosh = (x: Tensor): Tensor => unaryOp('acosh', x);
 /** atanh x. @example atanh(x) */ export const atanh = (x: Tensor): Tensor => unaryOp('atanh', x);
 /** Error function. @example erf(x) */ export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
+/** Complementary error function 1 − erf(x), accurate where erf(x) is near 1. @example erfc(x) */ export const erfc = (x: Tensor): Tensor => unaryOp('erfc', x);
 /** Round down. @example floor(x) */ export const floor = (x: Tensor): Tensor => unaryOp('floor', x);
 /** Round up. @example ceil(x) */ export const ceil = (x: Tensor): Tensor => unaryOp('ceil', x);
 /** Round half to even, like torch.round. @example round(x) */ export const round = (x: Tensor): Tensor => unaryOp('round', x);

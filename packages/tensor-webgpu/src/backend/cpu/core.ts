@@ -25,11 +25,14 @@ export function cpuArange(out: BackendBuffer, numel: number, _dtype: DType, star
   for (let i = 0; i < numel; i++) o[i] = start + i * step;
 }
 
-export function cpuUnary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, _dtype: DType, alpha: number, beta: number): void {
+export function cpuUnary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void {
   const f = UNARY_CPU[op];
   const xi = arr(x);
   const o = arr(out);
-  for (let i = 0; i < numel; i++) o[i] = f(xi[i]!, alpha, beta);
+  // Float ops see their parameters in float32, as the WebGPU kernels (and torch's float kernels) do.
+  const a = dtype === 'float32' ? Math.fround(alpha) : alpha;
+  const b = dtype === 'float32' ? Math.fround(beta) : beta;
+  for (let i = 0; i < numel; i++) o[i] = f(xi[i]!, a, b);
 }
 
 export function cpuCast(x: BackendBuffer, out: BackendBuffer, numel: number, _from: DType, to: DType): void {

@@ -1,19 +1,6 @@
 // CPU elementwise kernels: the unary/binary rule tables in plain JS (double precision, rounded on store).
 import type { BinaryOp, UnaryOp } from '../backend.js';
-
-/** erf with |error| < 1.2e-7 (Numerical Recipes erfc Chebyshev fit), evaluated in float64. */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
-        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
+import { erf64, erfc64 } from './erf.js';
 
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
@@ -49,7 +36,8 @@ export const UNARY_CPU: { [K in UnaryOp]: (x: number, a: number, b: number) => n
   asinh: Math.asinh,
   acosh: Math.acosh,
   atanh: Math.atanh,
-  erf,
+  erf: erf64,
+  erfc: erfc64,
   floor: Math.floor,
   ceil: Math.ceil,
   round: (x) => {
@@ -58,7 +46,7 @@ export const UNARY_CPU: { [K in UnaryOp]: (x: number, a: number, b: number) => n
   },
   trunc: Math.trunc,
   frac: (x) => x - Math.trunc(x),
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   relu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
   relu6: (x) => Math.min(Math.max(x, 0), 6),
   leakyRelu: (x, a) => (x >= 0 ? x : a * x),
@@ -66,8 +54,13 @@ export const UNARY_CPU: { [K in UnaryOp]: (x: number, a: number, b: number) => n
   selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
   silu: (x) => x / (1 + Math.exp(-x)),
   mish: (x) => x * Math.tanh(softplus(x, 1, 20)),
-  geluErf: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
-  geluTanh: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))),
+  // x·Φ(x) through erfc, so the negative tail keeps its relative precision.
+  geluErf: (x) => 0.5 * x * erfc64(-x / Math.SQRT2),
+  // ½x(1 + tanh u) = x·σ(2u), without the cancellation of 1 + tanh u for x < 0.
+  geluTanh: (x) => {
+    const u2 = 2 * 0.7978845608028654 * (x + 0.044715 * x * x * x);
+    return u2 >= 0 ? x / (1 + Math.exp(-u2)) : (x * Math.exp(u2)) / (1 + Math.exp(u2));
+  },
   softplus,
   hardtanh: (x, a, b) => Math.min(Math.max(x, a), b),
   hardsigmoid: (x) => Math.min(Math.max(x / 6 + 0.5, 0), 1),
