@@ -1,7 +1,7 @@
 // WGSL sources for elementwise kernels: the unary/binary rule tables and the fill/arange/cast/where generators.
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { MATH_PRELUDE } from './prelude.js';
-import { UNARY_MATH_WGSL } from './unary-math.js';
+import { unaryMathFor } from './unary-math.js';
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
 import { stridedOffsetWgsl } from './strided.js';
 
@@ -102,7 +102,8 @@ const WG = 256;
 
 /** Unary kernel: `out[i] = op(x[i])`. Params: [n, a, b]. */
 export function unaryWgsl(op: UnaryOp, t: T, outT: T): string {
-  return `${paramsWgsl(3)}${MATH_PRELUDE}${UNARY_MATH_WGSL}
+  const expr = UNARY_WGSL[op](t);
+  return `${paramsWgsl(3)}${MATH_PRELUDE}${unaryMathFor(expr)}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${outT}>;
 ${entry1d(WG)} {
@@ -111,7 +112,7 @@ ${entry1d(WG)} {
   let x = X[i];
   let a = pf(1u);
   let b = pf(2u);
-  Y[i] = ${outT}(${UNARY_WGSL[op](t)});
+  Y[i] = ${outT}(${expr});
 }`;
 }
 
@@ -131,7 +132,8 @@ export function binaryWgsl(op: BinaryOp, t: T, outT: T, rank: number, accA: Acce
   const sa = 1 + rank;
   const sb = 1 + 2 * rank;
   const offA = 1 + 3 * rank;
-  return `${paramsWgsl(3 + 3 * rank)}${MATH_PRELUDE}${UNARY_MATH_WGSL}
+  const expr = BINARY_WGSL[op](t);
+  return `${paramsWgsl(3 + 3 * rank)}${MATH_PRELUDE}${unaryMathFor(expr)}
 @group(0) @binding(1) var<storage, read> A: array<${t}>;
 @group(0) @binding(2) var<storage, read> B: array<${t}>;
 @group(0) @binding(3) var<storage, read_write> Y: array<${outT}>;
@@ -140,7 +142,7 @@ ${entry1d(WG)} {
   if (i >= pu(0u)) { return; }
   let a = ${operand('A', accA, rank, sa, offA)};
   let b = ${operand('B', accB, rank, sb, offA + 1)};
-  Y[i] = ${outT}(${BINARY_WGSL[op](t)});
+  Y[i] = ${outT}(${expr});
 }`;
 }
 

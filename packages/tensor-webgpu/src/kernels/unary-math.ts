@@ -51,7 +51,7 @@ const ERFC_NR = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0
 /** The first 288 bits of 2/π after the binary point (mpmath, 120 digits), behind one word of zero padding. */
 const TWO_OVER_PI = [0, 0xa2f9836e, 0x4e441529, 0xfc2757d1, 0xf534ddc0, 0xdb629599, 0x3c439041, 0xfe5163ab, 0xdebbc561, 0xb7246e3a];
 
-/** WGSL of the accurate math library (needs MATH_PRELUDE's is_nan/is_inf/nan_f32/inf_f32). */
+/** WGSL of the whole accurate math library (needs MATH_PRELUDE's is_nan/is_inf/nan_f32/inf_f32). */
 export const UNARY_MATH_WGSL = /* wgsl */ `
 fn pow2i(k: i32) -> f32 { return bitcast<f32>(u32(clamp(k, -126, 127) + 127) << 23u); }
 // v·2^k with a single rounding even when the result is subnormal (two exact power-of-two steps).
@@ -427,3 +427,57 @@ fn pow_f(x: f32, y: f32) -> f32 {
   return neg_if(r, x < 0.0 && odd);
 }
 `;
+
+/** One top-level declaration of the library (a function or a struct, with the comment lines above it). */
+interface Chunk {
+  name: string;
+  code: string;
+  deps: string[];
+}
+
+function chunks(src: string): Chunk[] {
+  const out: { name: string; lines: string[] }[] = [];
+  let pending: string[] = [];
+  let depth = 0;
+  for (const line of src.split('\n')) {
+    if (depth === 0) {
+      const m = /^(?:fn|struct) (\w+)/.exec(line);
+      if (m) {
+        out.push({ name: m[1]!, lines: [...pending, line] });
+        pending = [];
+      } else if (line.startsWith('//')) {
+        pending.push(line);
+      }
+    } else {
+      out[out.length - 1]!.lines.push(line);
+    }
+    for (const ch of line) depth += ch === '{' ? 1 : ch === '}' ? -1 : 0;
+  }
+  const names = out.map((c) => c.name);
+  return out.map((c) => {
+    const code = c.lines.join('\n');
+    const body = code.slice(code.indexOf(c.name) + c.name.length);
+    return { name: c.name, code, deps: names.filter((n) => n !== c.name && new RegExp(`\\b${n}\\b`).test(body)) };
+  });
+}
+
+const CHUNKS = chunks(UNARY_MATH_WGSL);
+const BY_NAME = new Map(CHUNKS.map((c) => [c.name, c]));
+
+/**
+ * The part of the library an expression needs (the functions it calls and theirs, in declaration order), so each
+ * elementwise shader compiles only what it uses.
+ *
+ * @example
+ * unaryMathFor('tanh_f(x)'); // expm1_poly, expm1_f, … tanh_f
+ */
+export function unaryMathFor(expr: string): string {
+  const need = new Set<string>();
+  const visit = (name: string): void => {
+    if (need.has(name)) return;
+    need.add(name);
+    for (const d of BY_NAME.get(name)!.deps) visit(d);
+  };
+  for (const c of CHUNKS) if (new RegExp(`\\b${c.name}\\b`).test(expr)) visit(c.name);
+  return CHUNKS.filter((c) => need.has(c.name)).map((c) => c.code).join('\n');
+}
