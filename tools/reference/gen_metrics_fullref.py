@@ -7,8 +7,10 @@ fixtures/images/camera-noisy.png.
 Sources of each number:
 - 'skimage' / 'wang' SSIM and PSNR: scikit-image itself (skimage.metrics.structural_similarity with its
   defaults, and with gaussian_weights=True, sigma=1.5, use_sample_covariance=False; peak_signal_noise_ratio).
-- 'torchmetrics' SSIM and MS-SSIM: torchmetrics is NOT installed here, so its documented formula is
-  re-implemented below with torch in float64: reflect-pad by (k-1)/2, depthwise Gaussian conv (k=11,
+- 'torchmetrics' SSIM and MS-SSIM (fields ssimTorchmetrics, msSsim): the torchmetrics <= 1.4.1 ('legacy', cropped)
+  formula, re-implemented below with torch in float64 (gen_metrics_ssim_torchmetrics.py runs torchmetrics' own source
+  for both the legacy and the current convention, and the tests check this formula against it):
+  reflect-pad by (k-1)/2, depthwise Gaussian conv (k=11,
   sigma=1.5, population covariance, variances clamped at 0), mean of the map cropped by (k-1)/2;
   MS-SSIM: 5 scales, avg_pool2d(2) between scales, contrast-structure term at scales 1..4 and full SSIM
   at scale 5, both passed through relu ('relu' normalisation, the default), prod(value_i ** beta_i).

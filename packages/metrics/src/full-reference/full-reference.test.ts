@@ -1,4 +1,5 @@
-// PSNR, SSIM (three modes) and MS-SSIM against scikit-image / the torchmetrics formula (tools/reference/gen_metrics_fullref.py) on every backend.
+// PSNR, SSIM (four modes) and MS-SSIM against scikit-image (tools/reference/gen_metrics_fullref.py) and torchmetrics' own
+// source at v1.4.1 and after PR #2721 (tools/reference/gen_metrics_ssim_torchmetrics.py) on every backend.
 import { readFileSync } from 'node:fs';
 import { tensor } from '@radix/tensor-webgpu';
 import { testBackends } from '@radix/tensor-webgpu/testing';
@@ -23,6 +24,10 @@ interface RefCase {
 }
 
 const ref: { cases: RefCase[] } = JSON.parse(readFileSync(new URL('../../fixtures/fullref.json', import.meta.url), 'utf8'));
+interface TmValues { ssim: number[]; msSsim?: number[] }
+const tm: { cases: { name: string; legacy: TmValues; current: TmValues }[] } = JSON.parse(
+  readFileSync(new URL('../../fixtures/ssim-torchmetrics.json', import.meta.url), 'utf8'),
+);
 const backends = await testBackends();
 const ATOL = 1e-4;
 const worst: Record<string, number> = {};
@@ -46,8 +51,17 @@ describe.each(backends.map((b) => [b.name, b] as const))('full-reference metrics
       record(`${name} psnr`, (await psnr(a, b, opts)).mean, c.psnr);
       record(`${name} ssim skimage`, (await ssim(a, b, { ...opts, mode: 'skimage' })).mean, c.ssimSkimage);
       record(`${name} ssim wang`, (await ssim(a, b, { ...opts, mode: 'wang' })).mean, c.ssimWang);
-      record(`${name} ssim torchmetrics`, (await ssim(a, b, { ...opts, mode: 'torchmetrics' })).mean, c.ssimTorchmetrics);
-      if (c.msSsim !== undefined) record(`${name} msSsim`, (await msSsim(a, b, opts)).mean, c.msSsim);
+      const t = tm.cases.find((k) => k.name === c.name)!;
+      record(`${name} ssim torchmetrics`, (await ssim(a, b, { ...opts, mode: 'torchmetrics' })).mean, t.current.ssim[0]!);
+      const legacy = (await ssim(a, b, { ...opts, mode: 'torchmetrics-legacy' })).mean;
+      record(`${name} ssim torchmetrics-legacy`, legacy, t.legacy.ssim[0]!);
+      // The formula re-implementation of gen_metrics_fullref.py agrees with torchmetrics 1.4.1's own code.
+      record(`${name} ssim torchmetrics-legacy vs formula`, legacy, c.ssimTorchmetrics);
+      if (c.msSsim !== undefined) {
+        record(`${name} msSsim`, (await msSsim(a, b, opts)).mean, t.current.msSsim![0]!);
+        record(`${name} msSsim legacy`, (await msSsim(a, b, { ...opts, mode: 'torchmetrics-legacy' })).mean, t.legacy.msSsim![0]!);
+        record(`${name} msSsim legacy vs formula`, t.legacy.msSsim![0]!, c.msSsim);
+      }
       a.dispose();
       b.dispose();
     });
@@ -75,9 +89,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('full-reference metrics
     expect(r.mean).toBeCloseTo((r.perImage[0]! + r.perImage[1]!) / 2, 10);
     expect(r.map!.shape).toEqual([2, 3, 58, 74]);
     r.map!.dispose();
-    const t = await ssim(a, b, { dataRange: 255, mode: 'torchmetrics', returnMap: true });
-    expect(t.map!.shape).toEqual([2, 3, 64, 80]);
-    t.map!.dispose();
+    for (const mode of ['torchmetrics', 'torchmetrics-legacy'] as const) {
+      const t = await ssim(a, b, { dataRange: 255, mode, returnMap: true });
+      expect(t.map!.shape).toEqual([2, 3, 64, 80]);
+      t.map!.dispose();
+    }
     const p = await psnr(a, b, { dataRange: 255 });
     expect(Math.abs(p.perImage[0]! - c64.psnr)).toBeLessThanOrEqual(ATOL);
     expect(p.perImage[1]).toBe(Infinity);
@@ -93,7 +109,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('full-reference metrics
         fc.integer({ min: 11, max: 16 }),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        fc.constantFrom('wang' as const, 'skimage' as const, 'torchmetrics' as const),
+        fc.constantFrom('wang' as const, 'skimage' as const, 'torchmetrics' as const, 'torchmetrics-legacy' as const),
         async (h, w, ch, seed, mode) => {
           let s = seed || 1;
           const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);

@@ -1,8 +1,17 @@
-// SSIM maps on the GPU: depthwise separable filtering of the five local moments with conv2d, for all three conventions.
+// SSIM maps on the GPU: depthwise separable filtering of the five local moments with conv2d, for every named convention.
+// Everything is tensor ops, so the maps (and the scores and losses built on them) are differentiable.
 import { type Tensor, cat, conv2d, pad, tensor } from '@radix/tensor-webgpu';
 
-/** The SSIM convention: which window, covariance estimate and border handling. */
-export type SsimMode = 'wang' | 'skimage' | 'torchmetrics';
+/**
+ * The SSIM convention: which window, covariance estimate and border handling. `'torchmetrics'` is torchmetrics ≥ 1.4.2
+ * (PR #2721: mean of the full reflect-padded map), `'torchmetrics-legacy'` torchmetrics ≤ 1.4.1 (map cropped by 5).
+ */
+export type SsimMode = 'wang' | 'skimage' | 'torchmetrics' | 'torchmetrics-legacy';
+
+/** Every {@link SsimMode}. */
+export const SSIM_MODES: readonly SsimMode[] = Object.freeze(['skimage', 'wang', 'torchmetrics', 'torchmetrics-legacy']);
+
+const isTorchmetrics = (m: SsimMode): boolean => m === 'torchmetrics' || m === 'torchmetrics-legacy';
 
 /** Resolved per-mode SSIM settings. */
 export interface SsimConfig {
@@ -19,19 +28,19 @@ export interface SsimConfig {
 
 /**
  * The settings of a mode: 'skimage' = 7×7 uniform window, sample covariance (scikit-image's defaults);
- * 'wang' and 'torchmetrics' = 11-tap Gaussian (σ 1.5), population covariance.
+ * 'wang' and both torchmetrics modes = 11-tap Gaussian (σ 1.5), population covariance.
  *
  * @example
  * const cfg = ssimConfig('skimage'); // { win: 7, sigma: null, covNorm: 49 / 48, ... }
  */
 export function ssimConfig(mode: SsimMode, k1 = 0.01, k2 = 0.03, sigma = 1.5): SsimConfig {
   if (mode === 'skimage') return { mode, win: 7, sigma: null, covNorm: 49 / 48, k1, k2 };
-  if (mode === 'wang' || mode === 'torchmetrics') {
+  if (mode === 'wang' || mode === 'torchmetrics' || mode === 'torchmetrics-legacy') {
     // scipy's truncate 3.5 (skimage) and torchmetrics' kernel_size 11 agree for σ = 1.5.
     const r = Math.floor(3.5 * sigma + 0.5);
     return { mode, win: 2 * r + 1, sigma, covNorm: 1, k1, k2 };
   }
-  throw new Error(`ssim: unknown mode '${String(mode)}' (expected 'wang', 'skimage' or 'torchmetrics')`);
+  throw new Error(`ssim: unknown mode '${String(mode)}' (expected ${SSIM_MODES.map((m) => `'${m}'`).join(', ')})`);
 }
 
 /**
@@ -48,13 +57,16 @@ export function window1d(cfg: SsimConfig): number[] {
   return w.map((v) => v / s);
 }
 
-/** The SSIM map and the contrast-structure map (both [N, C, h, w]) of one image pair. */
+/** The SSIM map and the contrast-structure map ([N, C, h, w]) of one image pair. */
 export interface SsimMaps {
-  /** Per-pixel SSIM over the region whose mean is the score. */
+  /** Per-pixel SSIM over the region whose mean is the score (H×W for 'torchmetrics', the valid region otherwise). */
   ssim: Tensor;
-  /** Per-pixel contrast-structure term (2σxy + C2)/(σx² + σy² + C2) over the same region. */
+  /**
+   * Per-pixel contrast-structure term (2σxy + C2)/(σx² + σy² + C2) over the region MS-SSIM averages: the valid region
+   * in every mode (torchmetrics crops it by 5 in both versions).
+   */
   cs: Tensor;
-  /** torchmetrics only: the uncropped (reflect-padded) SSIM map of size H×W. */
+  /** Both torchmetrics modes: the full H×W map of the reflect-padded images. */
   full?: Tensor;
 }
 
@@ -71,7 +83,7 @@ export function ssimMaps(a: Tensor, b: Tensor, dataRange: number, cfg: SsimConfi
   const p = (cfg.win - 1) / 2;
   let x = a.div(dataRange);
   let y = b.div(dataRange);
-  if (cfg.mode === 'torchmetrics') {
+  if (isTorchmetrics(cfg.mode)) {
     x = pad(x, [p, p, p, p], 'reflect');
     y = pad(y, [p, p, p, p], 'reflect');
   }
@@ -95,7 +107,7 @@ export function ssimMaps(a: Tensor, b: Tensor, dataRange: number, cfg: SsimConfi
   let vx = part(2).sub(fx.square()).mul(cfg.covNorm);
   let vy = part(3).sub(fy.square()).mul(cfg.covNorm);
   const vxy = part(4).sub(fx.mul(fy)).mul(cfg.covNorm);
-  if (cfg.mode === 'torchmetrics') {
+  if (isTorchmetrics(cfg.mode)) {
     vx = vx.clamp(0);
     vy = vy.clamp(0);
   }
@@ -106,7 +118,7 @@ export function ssimMaps(a: Tensor, b: Tensor, dataRange: number, cfg: SsimConfi
   const lum = mx.mul(my).mul(2).add(c1).div(mx.square().add(my.square()).add(c1));
   const cs = upper.div(lower);
   const s = lum.mul(cs);
-  if (cfg.mode !== 'torchmetrics') return { ssim: s, cs };
+  if (!isTorchmetrics(cfg.mode)) return { ssim: s, cs };
   const crop = (t: Tensor): Tensor => t.narrow(2, p, h - 2 * p).narrow(3, p, w - 2 * p);
-  return { ssim: crop(s), cs: crop(cs), full: s };
+  return { ssim: cfg.mode === 'torchmetrics' ? s : crop(s), cs: crop(cs), full: s };
 }
