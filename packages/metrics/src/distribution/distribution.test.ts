@@ -54,6 +54,30 @@ describe('featureStats and frechetDistance vs numpy / pytorch-fid (scipy sqrtm)'
     const one = await featureStats({ n: 1, d: 2, data: new Float32Array([1, 2]) });
     expect(() => frechetDistance(a, one)).toThrow(/frechetDistance: .*at least 2/);
   });
+  it('refuses hand-built covariances that are not symmetric or not positive semi-definite', async () => {
+    const good = await featureStats({ n: 4, d: 2, data: new Float32Array([0, 1, 2, 0, 1, 3, 4, 1]) });
+    const hand = (cov: number[]) => ({ ...good, cov: Float64Array.from(cov) });
+    // Before the checks these returned 2.106 (indefinite) and 0.622 (asymmetric) without a word.
+    expect(() => frechetDistance(good, hand([1, 2, 2, 1]))).toThrow(
+      /frechetDistance: the second covariance is not positive semi-definite: a pivoted Cholesky factorisation meets the negative pivot -3\.000e\+0 after 1 steps .*negative eigenvalue/,
+    );
+    expect(() => frechetDistance(hand([1, 0.5, 0, 1]), good)).toThrow(
+      /frechetDistance: the first covariance is not symmetric: Σ\[0\]\[1\] = 0\.5 but Σ\[1\]\[0\] = 0 .*were the statistics built or edited by hand/,
+    );
+    expect(() => frechetDistance(good, hand([-1, 0, 0, 1]))).toThrow(/the second covariance has a negative variance \(Σ\[0\]\[0\] = -1\)/);
+    // An indefinite matrix whose diagonal is zero: the pivots vanish but the remainder does not.
+    const z = new Float64Array(9);
+    z[1] = 1;
+    z[3] = 1;
+    const g3 = await featureStats({ n: 4, d: 3, data: new Float32Array([0, 1, 2, 0, 1, 3, 4, 1, 5, 2, 2, 2]) });
+    expect(() => frechetDistance(g3, { ...g3, cov: z })).toThrow(/stops at rank 0 with an indefinite remainder of size 1\.000e\+0/);
+    // Float32 rounding of a valid singular covariance (n < d) is within tolerance.
+    const low = await featureStats({ n: 3, d: 6, data: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i * 1.7) * 3) });
+    const rounded = { ...low, cov: Float64Array.from(Float32Array.from(low.cov)) };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(Math.abs(frechetDistance(low, rounded))).toBeLessThan(1e-5);
+    warn.mockRestore();
+  });
 });
 
 describe('kid vs torch-fidelity formula', () => {

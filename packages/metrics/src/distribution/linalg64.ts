@@ -3,15 +3,27 @@
 
 const EPS = 2.220446049250313e-16;
 
+/** The result of {@link pivotedCholesky}. */
+export interface PivotedCholesky {
+  /** The factor, d × rank, row-major. */
+  l: Float64Array;
+  rank: number;
+  /**
+   * With `defect: true`: what the factor leaves out — the smallest remaining pivot (negative for an indefinite
+   * matrix), the largest |entry| of the remaining Schur complement, and the largest diagonal entry of A.
+   */
+  defect?: { minResidual: number; schurMax: number; maxDiag: number };
+}
+
 /**
  * Pivoted Cholesky factor of a symmetric positive semi-definite matrix: `A ≈ L Lᵀ` with L of shape d × r
  * (row-major), stopping at the numerical rank r (remaining pivots ≤ 4·d·ε·max diag). Non-PSD input yields
- * the factor of its leading PSD part.
+ * the factor of its leading PSD part; `defect: true` also measures what was left out (O((d − r)²·r)).
  *
  * @example
  * const { l, rank } = pivotedCholesky(new Float64Array([4, 2, 2, 1]), 2); // rank 1, l = [2, 1]
  */
-export function pivotedCholesky(a: Float64Array, d: number): { l: Float64Array; rank: number } {
+export function pivotedCholesky(a: Float64Array, d: number, options: { defect?: boolean } = {}): PivotedCholesky {
   const residual = new Float64Array(d);
   let maxDiag = 0;
   for (let i = 0; i < d; i++) { residual[i] = a[i * d + i]!; maxDiag = Math.max(maxDiag, residual[i]!); }
@@ -41,7 +53,27 @@ export function pivotedCholesky(a: Float64Array, d: number): { l: Float64Array; 
   }
   const l = new Float64Array(d * rank);
   for (let i = 0; i < d; i++) l.set(rows[i]!.subarray(0, rank), i * rank);
-  return { l, rank };
+  if (!options.defect) return { l, rank };
+  // The part the factor leaves out is the Schur complement S = A − L Lᵀ on the unused indices: A is PSD within
+  // ‖S‖ ≤ (d − r)·max|S_ij|, and an indefinite A shows a negative pivot or an off-diagonal |S_ij| above the pivots.
+  const rest: number[] = [];
+  for (let i = 0; i < d; i++) if (!used[i]) rest.push(i);
+  let minResidual = Infinity;
+  let schurMax = 0;
+  for (let x = 0; x < rest.length; x++) {
+    const i = rest[x]!;
+    minResidual = Math.min(minResidual, residual[i]!);
+    schurMax = Math.max(schurMax, Math.abs(residual[i]!));
+    const ri = rows[i]!;
+    for (let y = x + 1; y < rest.length; y++) {
+      const j = rest[y]!;
+      const rj = rows[j]!;
+      let v = a[i * d + j]!;
+      for (let k = 0; k < rank; k++) v -= ri[k]! * rj[k]!;
+      schurMax = Math.max(schurMax, Math.abs(v));
+    }
+  }
+  return { l, rank, defect: { minResidual: rest.length ? minResidual : 0, schurMax, maxDiag } };
 }
 
 /**
@@ -140,13 +172,13 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number): void {
 /**
  * Σ_i sqrt(max(λ_i, 0)) over the eigenvalues of A·B for symmetric PSD A and B — i.e. tr sqrtm(A B) — via
  * A = L Lᵀ (pivoted Cholesky) and the eigenvalues of the symmetric r × r matrix Lᵀ B L, which equal the
- * non-zero eigenvalues of A B.
+ * non-zero eigenvalues of A B. `factorA` reuses a factor of A already computed (e.g. by validateCovariance).
  *
  * @example
  * traceSqrtProduct(new Float64Array([1, 0, 0, 4]), new Float64Array([4, 0, 0, 1]), 2); // 4
  */
-export function traceSqrtProduct(a: Float64Array, b: Float64Array, d: number): number {
-  const { l, rank: r } = pivotedCholesky(a, d);
+export function traceSqrtProduct(a: Float64Array, b: Float64Array, d: number, factorA?: { l: Float64Array; rank: number }): number {
+  const { l, rank: r } = factorA ?? pivotedCholesky(a, d);
   if (r === 0) return 0;
   // t = B L (d × r)
   const t = new Float64Array(d * r);
