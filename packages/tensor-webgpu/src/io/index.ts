@@ -4,3 +4,4 @@ export { type CheckpointLoadOptions, RADIX_DTYPE_OF, rawToTensor, tensorToRaw } 
 export { type SafetensorsContents, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
 export { type PthIndexEntry, readPthIndex, decodePth, loadPth } from './pth.js';
 export { PyGlobal, type UnpickleOptions, unpickle } from './pickle.js';
+export { atomicWriteFile } from './atomic-write.js';
