@@ -5,3 +5,4 @@ export { type SafetensorsContents, type SafetensorsReadOptions, type Safetensors
 export { type PthIndexEntry, type PthReadOptions, type PthLoadOptions, readPthIndex, decodePth, loadPth } from './pth.js';
 export { type CheckpointLimits, DEFAULT_MAX_PICKLE_BYTES, DEFAULT_MAX_PICKLE_OPS, MAX_PICKLE_LINE_BYTES, defaultByteBudget } from './limits.js';
 export { PyGlobal, type UnpickleOptions, unpickle } from './pickle.js';
+export { atomicWriteFile } from './atomic-write.js';
