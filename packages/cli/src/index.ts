@@ -10,6 +10,7 @@ export { runEval, formatReport, resultToJson, METRIC_NAMES, PAIRED_METRICS, SSIM
 export type { EvalOptions, EvalResult, MetricResult, MetricName } from './eval.js';
 export { runAugment } from './augment.js';
 export type { AugmentOptions, AugmentManifest, AugmentResult, ManifestOutput } from './augment.js';
-export { readImage, readImageFolder, listImageFolder, imagesToTensor, folderWarnings, IMAGE_EXTENSIONS } from './images.js';
-export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ListImageFolderOptions } from './images.js';
+export { readImage, readImageHeader, readImageFolder, listImageFolder, imagesToTensor, folderWarnings, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS, DEFAULT_MAX_FILE_BYTES } from './images.js';
+export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ImageReadOptions, ListImageFolderOptions, UnreadableEntry } from './images.js';
+export type { ImageHeader } from './image-header.js';
 export { matchPairs, reconcilePair, centerCrop, resizeImage, SIZE_POLICIES, type SizePolicy } from './pairs.js';
