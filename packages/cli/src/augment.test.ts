@@ -1,9 +1,12 @@
-// End-to-end tests of `radix augment` (runAugment / augmentMain): outputs and manifest, refusal to write into the
+// End-to-end tests of `radix augment` (runAugment / the augment command): outputs and manifest, refusal to write into the
 // input folder, and resuming after an output was deleted.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { augmentMain, parseAugmentArgs, runAugment, type AugmentManifest } from './augment.js';
+import { runAugment, type AugmentManifest } from './augment.js';
+import { augmentCommand, augmentOptionsFromArgs } from './commands/augment.js';
+import { runCli } from './dispatch.js';
+import { parseCommandArgs } from './kit/index.js';
 import { readImage } from './images.js';
 import { pattern, tempDir, writePng } from './test-images.js';
 
@@ -61,19 +64,19 @@ describe('radix augment refusals', () => {
   });
 
   it('parses the issue command line and maps usage errors to exit code 2', async () => {
-    const p = parseAugmentArgs(['IN', 'OUT', '--variants', '125', '--rotate', '15', '--zoom', '1,1.2', '--p', '0.7', '--magnitude', '5', '--seed', '1']);
-    expect(p!.options).toMatchObject({ input: 'IN', output: 'OUT', variants: 125, rotate: 15, zoom: [1, 1.2], p: 0.7, magnitude: 5, seed: 1 });
-    expect(parseAugmentArgs(['--help'])).toBeUndefined();
-    expect(() => parseAugmentArgs(['IN', 'OUT', '--zoom', '1'])).toThrow(/--zoom expects two numbers/);
+    const parse = (argv: string[]) => {
+      const args = parseCommandArgs(augmentCommand, argv);
+      return args && augmentOptionsFromArgs(args, {});
+    };
+    const p = parse(['IN', 'OUT', '--variants', '125', '--rotate', '15', '--zoom', '1,1.2', '--p', '0.7', '--magnitude', '5', '--seed', '1']);
+    expect(p).toMatchObject({ input: 'IN', output: 'OUT', variants: 125, rotate: 15, zoom: [1, 1.2], p: 0.7, magnitude: 5, seed: 1, backend: 'auto' });
+    expect(parse(['--help'])).toBeUndefined();
+    expect(() => parse(['IN', 'OUT', '--zoom', '1'])).toThrow(/--zoom expects two numbers/);
+    expect(() => parse(['IN'])).toThrow(/radix augment needs IN OUT, got 'IN'/);
     const input = inputs();
     const err: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
-    try {
-      expect(await augmentMain([input, input, '--preset', 'rudi', '--quiet'])).toBe(2);
-    } finally {
-      process.stderr.write = orig;
-    }
+    const ctx = { stdout: { write: () => true }, stderr: { write: (c: string) => err.push(String(c)) }, env: {}, cwd: process.cwd() };
+    expect(await runCli(['augment', input, input, '--preset', 'rudi', '--quiet'], ctx)).toBe(2);
     expect(err.join('')).toMatch(/radix: runAugment: output folder .* is the input folder or inside it/);
   });
 });

@@ -1,13 +1,12 @@
 // `radix augment IN OUT`: runs the rudi/Augmentor pipeline of @radix/augment over a folder, writing PNG variants and a
 // manifest of every drawn parameter; never touches the input folder and resumes an interrupted run.
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { PNG } from 'pngjs';
 import { init, tensor } from '@radix/tensor-webgpu';
-import { parseArgs } from 'node:util';
 import { HostRandom, Pipeline, type DrawnSample } from '@radix/augment';
-import { UsageError, writeFileAtomic } from './eval.js';
+import { UsageError } from './kit/errors.js';
+import { writeFileAtomic } from './kit/output.js';
 import { listImageFolder, readImage } from './images.js';
 import { createProgress, silentProgress, type ProgressStream } from './progress.js';
 
@@ -94,7 +93,7 @@ function buildSettings(o: AugmentOptions): { pipeline: Pipeline; settings: Recor
   return { pipeline, settings };
 }
 
-function writePngAtomic(path: string, data: Float32Array, c: number, h: number, w: number): void {
+async function writePngAtomic(path: string, data: Float32Array, c: number, h: number, w: number): Promise<void> {
   const png = new PNG({ width: w, height: h });
   const plane = h * w;
   for (let i = 0; i < plane; i++) {
@@ -104,13 +103,10 @@ function writePngAtomic(path: string, data: Float32Array, c: number, h: number, 
     }
     png.data[i * 4 + 3] = 255;
   }
-  const tmp = join(resolve(path, '..'), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, PNG.sync.write(png), { flag: 'wx' });
-    renameSync(tmp, path);
+    await writeFileAtomic(path, PNG.sync.write(png));
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`runAugment: cannot write '${path}': ${(e as Error).message}`);
+    throw new Error(`runAugment: ${(e as Error).message}`);
   }
 }
 
@@ -169,7 +165,7 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
       }
       const out = pipeline.apply(img, drawn);
       const data = Float32Array.from((await out.data()) as Float32Array);
-      writePngAtomic(join(outAbs, file), data, 3, img.shape[2]!, img.shape[3]!);
+      await writePngAtomic(join(outAbs, file), data, 3, img.shape[2]!, img.shape[3]!);
       out.dispose();
       entries.push({ file, operations: drawn.operations });
       written++;
@@ -177,97 +173,8 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
     }
     img?.dispose();
     manifest.sources[name] = entries;
-    writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   }
   progress.done();
   return { written, skipped, manifest };
-}
-
-/** Help text of `radix augment`. */
-export const AUGMENT_HELP = `radix augment — rudi/Augmentor-style augmentation of an image folder
-
-usage: radix augment IN OUT [options]
-
-  --preset rudi         rudi augment -p 0.7 -mlr 15 -mrr 15 -minf 1 -maxf 1.2 -mg 5 (flags below override it)
-  --variants N          outputs per source image (default 125)
-  --rotate DEG          maximum rotation left and right, whole degrees (Augmentor rotate)
-  --zoom MIN,MAX        zoom factor range (Augmentor zoom, centre crop)
-  --magnitude M         random grid distortion, maximum vertex shift in pixels
-  --grid W,H            distortion grid (default 4,4)
-  --p P                 probability of every operation (default 0.7; Augmentor's gate round(u, 1) <= p)
-  --seed S              seed of the parameter draws (default 1)
-  --backend B           auto|webgpu|cpu (default auto)
-  --quiet               no progress on stderr
-
-writes OUT/<name>_<k>.png and OUT/manifest.json; refuses OUT equal to or inside IN; rerunning resumes`;
-
-function pair(name: string, s: string | undefined): [number, number] | undefined {
-  if (s === undefined) return undefined;
-  const parts = s.split(',').map((t) => Number(t));
-  if (parts.length !== 2 || parts.some((n, i) => !Number.isFinite(n) || s.split(',')[i]!.trim() === '')) throw new UsageError(`--${name} expects two numbers 'A,B', got '${s}'`);
-  return parts as [number, number];
-}
-
-function num(name: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${s}'`);
-  return n;
-}
-
-/**
- * Parses `radix augment` arguments (everything after the word `augment`) into {@link AugmentOptions};
- * `undefined` means help was asked for.
- *
- * @example
- * parseAugmentArgs(['in', 'out', '--preset', 'rudi', '--variants', '3']);
- */
-export function parseAugmentArgs(argv: string[]): { options: AugmentOptions; quiet: boolean } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: {
-        preset: { type: 'string' }, variants: { type: 'string' }, rotate: { type: 'string' }, zoom: { type: 'string' },
-        magnitude: { type: 'string' }, grid: { type: 'string' }, p: { type: 'string' }, seed: { type: 'string' },
-        backend: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) return undefined;
-  if (positionals.length !== 2) throw new UsageError(`radix augment needs exactly two folders IN OUT, got ${positionals.length}`);
-  const options: AugmentOptions = {
-    input: positionals[0]!, output: positionals[1]!, preset: v.preset as AugmentOptions['preset'],
-    variants: num('variants', v.variants), rotate: num('rotate', v.rotate), zoom: pair('zoom', v.zoom),
-    magnitude: num('magnitude', v.magnitude), grid: pair('grid', v.grid), p: num('p', v.p), seed: num('seed', v.seed),
-    backend: v.backend as AugmentOptions['backend'],
-  };
-  return { options, quiet: v.quiet ?? false };
-}
-
-/**
- * Entry of the `augment` subcommand for bin.ts: parses, runs, prints a one-line summary; returns the exit code
- * (0 ok, 1 failure, 2 usage error).
- *
- * @example
- * process.exitCode = await augmentMain(['patches', 'aug', '--preset', 'rudi']);
- */
-export async function augmentMain(argv: string[]): Promise<number> {
-  try {
-    const parsed = parseAugmentArgs(argv);
-    if (!parsed) {
-      process.stdout.write(`${AUGMENT_HELP}\n`);
-      return 0;
-    }
-    const r = await runAugment({ ...parsed.options, progress: parsed.quiet ? undefined : process.stderr });
-    process.stdout.write(`augment: ${r.written} written, ${r.skipped} already present, manifest ${join(resolve(parsed.options.output), 'manifest.json')}\n`);
-    return 0;
-  } catch (e) {
-    const usage = e instanceof UsageError;
-    process.stderr.write(`radix: ${(e as Error).message}${usage ? "\n(see 'radix augment --help')" : ''}\n`);
-    return usage ? 2 : 1;
-  }
 }

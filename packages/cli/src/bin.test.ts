@@ -1,5 +1,5 @@
-// The built `radix` executable (dist/bin.js, rebuilt here with tsup): help, exit codes 0/1/2, the printed table,
-// the JSON file and plain progress lines when stderr is not a TTY.
+// The built `radix` executable (dist/bin.js, rebuilt here with tsup) and its installed entry bin/radix.js: help,
+// exit codes 0/1/2, the printed table, the JSON file and plain progress lines when stderr is not a TTY.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,13 +20,32 @@ beforeAll(() => {
 });
 
 describe('radix bin', () => {
-  it('--help and no arguments print usage with exit 0', () => {
-    for (const args of [['--help'], []]) {
-      const r = radix(...args);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/usage: radix eval --real DIR --fake DIR/);
-      expect(r.stdout).toMatch(/--size-policy P\s+refuse\|resize\|center-crop/);
-    }
+  it('--help lists every command with exit 0; no command at all, or flags without one, is a usage error (exit 2)', () => {
+    let r = radix('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: radix <command> \[options\]/);
+    expect(r.stdout).toMatch(/\n  eval +compare a folder of generated images/);
+    expect(r.stdout).toMatch(/\n  augment +rudi\/Augmentor-style augmentation/);
+    r = radix();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/radix: no command given/);
+    r = radix('--real', 'a', '--fake', 'b');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/radix: no command given before '--real'/);
+    r = radix('evaluate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'evaluate' \(commands: eval, augment/);
+    r = radix('eval', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: radix eval --real DIR --fake DIR/);
+    expect(r.stdout).toMatch(/--size-policy P\s+refuse\|resize\|center-crop/);
+    expect(radix('help', 'augment').stdout).toMatch(/usage: radix augment IN OUT \[options\]/);
+  });
+
+  it('the installed entry (bin/radix.js) runs the built CLI', () => {
+    const r = spawnSync(process.execPath, [join(pkg, 'bin', 'radix.js'), '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version);
   });
 
   it('usage errors exit 2, failures exit 1, success exits 0 with a table and JSON', () => {
@@ -38,10 +57,10 @@ describe('radix bin', () => {
     }
     let r = radix('eval', '--real', real, '--fake', fake, '--paired', '--metrics', 'psnr,bogus');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/radix: runEval: unknown metric 'bogus'.*\n\(see 'radix --help'\)/);
+    expect(r.stderr).toMatch(/radix: runEval: unknown metric 'bogus'.*\n\(see 'radix eval --help'\)/);
     r = radix('eval', '--nope');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--nope'/);
+    expect(r.stderr).toMatch(/radix eval: Unknown option '--nope'/);
     r = radix('eval', '--real', real, '--fake', fake, '--paired', '--data-range', 'x');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--data-range expects a number, got 'x'/);

@@ -1,7 +1,6 @@
 // `radix eval` as a library call: reads two image folders, runs the requested metrics in batches and returns (and
 // optionally writes as JSON) every number with every setting used. No process.exit here; bin.ts maps errors to codes.
-import { randomBytes } from 'node:crypto';
-import { existsSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute, basename } from 'node:path';
 import { init, type Tensor } from '@radix/tensor-webgpu';
 import { INCEPTION_RESIZES, msSsim, psnr, ssim, type FidInceptionV3, type InceptionResize, type PerImageResult } from '@radix/metrics';
@@ -10,16 +9,11 @@ import { folderWarnings, imagesToTensor, listImageFolder, readImage, type Decode
 import { matchPairs, reconcilePair, SIZE_POLICIES, type SizePolicy } from './pairs.js';
 import { createProgress, silentProgress, type Progress, type ProgressStream } from './progress.js';
 import { formatTable, formatValue } from './table.js';
+import { UsageError } from './kit/errors.js';
+import { toJsonText, writeFileAtomic } from './kit/output.js';
 
-/**
- * An error in how `runEval` was called (unknown metric, bad flag value); the CLI exits with code 2 for these.
- *
- * @example
- * try { await runEval(opts); } catch (e) { process.exitCode = e instanceof UsageError ? 2 : 1; }
- */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './kit/errors.js';
+export { writeFileAtomic } from './kit/output.js';
 
 /** Full-reference metrics (need `paired`). */
 export const PAIRED_METRICS = ['psnr', 'ssim', 'ms-ssim'] as const;
@@ -156,30 +150,13 @@ function checkJsonTarget(json: string, inputs: readonly string[]): string {
 }
 
 /**
- * Writes text to `path` atomically: a temporary file in the same folder, then a rename over the target.
- *
- * @example
- * writeFileAtomic('results.json', JSON.stringify(result));
- */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`writeFileAtomic: cannot write '${path}': ${(e as Error).message}`);
-  }
-}
-
-/**
  * JSON with non-finite numbers (PSNR of identical images) written as the strings "Infinity", "-Infinity", "NaN".
  *
  * @example
- * writeFileAtomic('eval.json', resultToJson(await runEval(opts)));
+ * await writeFileAtomic('eval.json', resultToJson(await runEval(opts)));
  */
 export function resultToJson(result: EvalResult): string {
-  return `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`;
+  return toJsonText(result);
 }
 
 const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
@@ -275,7 +252,7 @@ async function evaluate(
   result.warnings.push(...folderWarnings(realList, decodedNotes.real), ...folderWarnings(fakeList, decodedNotes.fake));
   if (jsonTarget !== undefined) {
     result.jsonPath = jsonTarget;
-    writeFileAtomic(jsonTarget, resultToJson(result));
+    await writeFileAtomic(jsonTarget, resultToJson(result));
   }
   return result;
 }

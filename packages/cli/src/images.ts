@@ -1,13 +1,20 @@
 // Reads PNG and JPEG folders into NCHW float [0, 1] RGB tensors, so `radix eval` (and scripts) can feed the metrics
-// the same pixels the Python tools would see, and refuses unreadable files by name.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// the same pixels the Python tools would see. Headers are read first: oversized, truncated or corrupt files are
+// refused by name before any pixel buffer is allocated, and unreadable folder entries are skipped with a warning.
+import { accessSync, closeSync, constants as fsConstants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { tensor, type Tensor } from '@radix/tensor-webgpu';
+import { RadixError, tensor, type Tensor } from '@radix/tensor-webgpu';
+import { checkPng, isJpeg, isPng, NeedMoreBytes, parseImageHeader, type ImageHeader } from './image-header.js';
 
 /** File extensions treated as images (lower case). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
+
+/** Default pixel budget of {@link readImage}: 64 megapixels per image. */
+export const DEFAULT_MAX_PIXELS = 64_000_000;
+/** Default largest image file {@link readImage} reads: 1 GiB. */
+export const DEFAULT_MAX_FILE_BYTES = 2 ** 30;
 
 /** One decoded image: RGB planes in CHW order, values in [0, 1]. */
 export interface DecodedImage {
@@ -21,6 +28,13 @@ export interface DecodedImage {
   notes: string[];
 }
 
+/** An entry of a folder that could not be read, and why. */
+export interface UnreadableEntry {
+  name: string;
+  /** e.g. 'dangling symbolic link to /mnt/x.png', 'permission denied'. */
+  reason: string;
+}
+
 /** The image files of a folder, in name order, and what was skipped. */
 export interface ImageFolderListing {
   /** Absolute folder path. */
@@ -29,21 +43,64 @@ export interface ImageFolderListing {
   names: string[];
   /** Non-image entries that were ignored (file names; sub-folders end with '/'). */
   ignored: string[];
+  /** Entries that could not be read (dangling symbolic links, permission denied, …), skipped. */
+  unreadable: UnreadableEntry[];
 }
 
 /** Options of {@link listImageFolder}. */
 export interface ListImageFolderOptions {
-  /** Refuse the folder when it holds anything that is not a PNG/JPEG file (default false: ignore and list them). */
+  /** Refuse the folder when it holds anything that is not a readable PNG/JPEG file (default false: skip and list them). */
   strict?: boolean;
 }
 
+/** Budgets of {@link readImage} and {@link readImageHeader}. */
+export interface ImageReadOptions {
+  /** Most pixels (width × height) an image may have; larger ones are refused from their header (default 64,000,000). */
+  maxPixels?: number;
+  /** Largest file read, in bytes (default 1 GiB). */
+  maxFileBytes?: number;
+}
+
+const fail = (op: string, path: string, msg: string): never => {
+  throw new RadixError(op, `'${path}' ${msg}`);
+};
+
+function entryProblem(full: string): string | null {
+  let st;
+  try {
+    st = statSync(full);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      try {
+        if (lstatSync(full).isSymbolicLink()) return `dangling symbolic link to ${readlinkSync(full)}`;
+      } catch {
+        // vanished meanwhile
+      }
+      return 'vanished while the folder was listed';
+    }
+    if (code === 'ELOOP') return 'symbolic link loop';
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    return `cannot be read (${code ?? (e as Error).message})`;
+  }
+  if (st.isDirectory()) return null;
+  try {
+    accessSync(full, fsConstants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? (e as Error).message})`;
+  }
+  return null;
+}
+
 /**
- * Lists the PNG/JPEG files of a folder (not recursive). Throws when the folder is missing, holds no image, or —
- * with `strict` — holds anything else.
+ * Lists the PNG/JPEG files of a folder (not recursive). Entries that cannot be read — dangling symbolic links,
+ * link loops, files without read permission — are skipped and listed in `unreadable` (see {@link folderWarnings}).
+ * Throws when the folder is missing, holds no readable image, or — with `strict` — holds anything else.
  *
  * @example
- * const { names, ignored } = listImageFolder('out/fake');
- * console.log(names.length, 'images;', ignored.length, 'other entries ignored');
+ * const { names, ignored, unreadable } = listImageFolder('out/fake');
+ * console.log(names.length, 'images;', ignored.length, 'other entries ignored;', unreadable.length, 'unreadable');
  */
 export function listImageFolder(dir: string, options: ListImageFolderOptions = {}): ImageFolderListing {
   const abs = resolve(dir);
@@ -56,48 +113,154 @@ export function listImageFolder(dir: string, options: ListImageFolderOptions = {
   }
   const names: string[] = [];
   const ignored: string[] = [];
+  const unreadable: UnreadableEntry[] = [];
   for (const name of entries.sort()) {
-    const isDir = statSync(join(abs, name)).isDirectory();
+    const full = join(abs, name);
+    const problem = entryProblem(full);
+    if (problem) {
+      unreadable.push({ name, reason: problem });
+      continue;
+    }
+    const isDir = statSync(full).isDirectory();
     if (!isDir && IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) names.push(name);
     else ignored.push(isDir ? `${name}/` : name);
   }
-  if (options.strict && ignored.length > 0) {
-    throw new Error(`listImageFolder: folder '${dir}' holds ${ignored.length} non-image entr${ignored.length === 1 ? 'y' : 'ies'} (strict mode): ${ignored.slice(0, 10).join(', ')}${ignored.length > 10 ? ', …' : ''}`);
+  if (options.strict && (ignored.length > 0 || unreadable.length > 0)) {
+    const all = [...ignored, ...unreadable.map((u) => `${u.name} (${u.reason})`)];
+    const what = unreadable.length > 0 ? 'non-image or unreadable' : 'non-image';
+    throw new Error(`listImageFolder: folder '${dir}' holds ${all.length} ${what} entr${all.length === 1 ? 'y' : 'ies'} (strict mode): ${all.slice(0, 10).join(', ')}${all.length > 10 ? ', …' : ''}`);
   }
   if (names.length === 0) {
-    throw new Error(`listImageFolder: folder '${dir}' holds no PNG or JPEG images${ignored.length ? ` (only: ${ignored.slice(0, 10).join(', ')})` : ''}`);
+    const other = [...ignored, ...unreadable.map((u) => `${u.name} (${u.reason})`)];
+    throw new Error(`listImageFolder: folder '${dir}' holds no PNG or JPEG images${other.length ? ` (only: ${other.slice(0, 10).join(', ')})` : ''}`);
   }
-  return { dir: abs, names, ignored };
+  return { dir: abs, names, ignored, unreadable };
 }
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+function budgets(o: ImageReadOptions, op: string): Required<ImageReadOptions> {
+  const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxFileBytes = o.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  for (const [k, v] of [['maxPixels', maxPixels], ['maxFileBytes', maxFileBytes]] as const) {
+    if (!(v > 0)) throw new RadixError(op, `option ${k} must be a positive number, got ${String(v)}`);
+  }
+  return { maxPixels, maxFileBytes };
+}
+
+function checkPixels(op: string, path: string, h: ImageHeader, maxPixels: number): void {
+  const px = h.width * h.height;
+  if (px > maxPixels) {
+    fail(op, path, `is ${h.width}×${h.height} = ${(px / 1e6).toFixed(1)} megapixels by its ${h.format.toUpperCase()} header, over the pixel budget of ${maxPixels} (maxPixels); refused before decoding`);
+  }
+}
 
 /**
- * Decodes one PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA, palette) or baseline/progressive JPEG file into RGB
- * planes in [0, 1]. The format is taken from the file's signature, not its extension. Gray is replicated to three
- * channels and alpha is dropped (both recorded in `notes`). Corrupt or unknown files throw an error naming the file.
+ * Reads only the header of a PNG or JPEG (the first bytes of the file; more for JPEGs with large metadata segments)
+ * and refuses images over the pixel budget — the cheap check to run over a whole folder before decoding any of it.
+ *
+ * @example
+ * const h = readImageHeader('real/0001.png'); // { format: 'png', width: 512, height: 512, … }
+ */
+export function readImageHeader(path: string, options: ImageReadOptions = {}): ImageHeader {
+  const op = 'readImageHeader';
+  const { maxPixels, maxFileBytes } = budgets(options, op);
+  let fd: number;
+  try {
+    fd = openSync(resolve(path), 'r');
+  } catch (e) {
+    return fail(op, path, `cannot be read: ${(e as Error).message}`);
+  }
+  try {
+    const size = statSync(resolve(path)).size;
+    let want = Math.min(size, 65536);
+    for (;;) {
+      const buf = new Uint8Array(want);
+      const got = readSync(fd, buf, 0, want, 0);
+      try {
+        const h = parseImageHeader(buf.subarray(0, got));
+        checkPixels(op, path, h, maxPixels);
+        return h;
+      } catch (e) {
+        if (!(e instanceof NeedMoreBytes)) {
+          if (e instanceof RadixError) throw e;
+          const m = (e as Error).message;
+          return fail(op, path, m.startsWith('neither') ? `is ${m}` : `is not a readable image: ${m}`);
+        }
+        if (e.bytes > size) return fail(op, path, `ends after ${size} bytes, inside its header: the file is truncated`);
+        if (e.bytes > maxFileBytes) return fail(op, path, `has no image header in its first ${maxFileBytes} bytes (maxFileBytes)`);
+        want = Math.min(size, Math.max(e.bytes, want * 4));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Decodes one PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or baseline/progressive
+ * JPEG file into RGB planes in [0, 1]. The format is taken from the file's signature, not its extension. Gray is
+ * replicated to three channels and alpha is dropped (both recorded in `notes`).
+ *
+ * Header first: the size is read from the PNG IHDR / JPEG frame header and an image over `maxPixels` is refused before
+ * anything is decoded; a PNG's chunk lengths, CRCs and compressed rows are checked, so a truncated file ("holds 2 of
+ * 1000 rows"), a bad CRC or a JPEG without its end marker is reported as such. Every failure is a RadixError naming
+ * the file.
  *
  * @example
  * const img = readImage('real/0001.png');
  * console.log(img.width, img.height, img.data[0]); // red of the top-left pixel, in [0, 1]
+ * readImage('scan.png', { maxPixels: 200e6 }); // allow a 200-megapixel slide
  */
-export function readImage(path: string): DecodedImage {
+export function readImage(path: string, options: ImageReadOptions = {}): DecodedImage {
+  const op = 'readImage';
+  const { maxPixels, maxFileBytes } = budgets(options, op);
   const abs = resolve(path);
   let buf: Buffer;
   try {
+    const size = statSync(abs).size;
+    if (size > maxFileBytes) fail(op, path, `is ${size} bytes, over the ${maxFileBytes}-byte file limit (maxFileBytes)`);
     buf = readFileSync(abs);
   } catch (e) {
-    throw new Error(`readImage: cannot read '${path}': ${(e as Error).message}`);
+    if (e instanceof RadixError) throw e;
+    return fail(op, path, `cannot be read: ${(e as Error).message}`);
   }
-  const isPng = buf.length >= 8 && PNG_MAGIC.every((b, i) => buf[i] === b);
-  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+  let header: ImageHeader;
   try {
-    if (isPng) return decodePng(abs, buf);
-    if (isJpeg) return decodeJpeg(abs, buf);
+    header = parseImageHeader(buf);
   } catch (e) {
-    throw new Error(`readImage: '${path}' is not a readable ${isPng ? 'PNG' : 'JPEG'} file: ${(e as Error).message}`);
+    if (e instanceof NeedMoreBytes) return fail(op, path, `ends after ${buf.length} bytes, inside its header: the file is truncated`);
+    const m = (e as Error).message;
+    return fail(op, path, m.startsWith('neither') ? `is ${m}` : `is not a readable image: ${m}`);
   }
-  throw new Error(`readImage: '${path}' is neither a PNG nor a JPEG file (unknown signature)`);
+  checkPixels(op, path, header, maxPixels);
+  const kind = isPng(buf) ? 'PNG' : 'JPEG';
+  let notes: string[];
+  try {
+    notes = isPng(buf) ? checkPng(buf, header) : checkJpegEnd(buf);
+  } catch (e) {
+    return fail(op, path, `is not a readable ${kind} file: ${(e as Error).message}`);
+  }
+  try {
+    const img = isPng(buf) ? decodePng(abs, buf) : decodeJpeg(abs, buf, maxPixels);
+    if (img.width !== header.width || img.height !== header.height) throw new Error(`decoded ${img.width}×${img.height}, but the header says ${header.width}×${header.height}`);
+    img.notes.push(...notes);
+    return img;
+  } catch (e) {
+    return fail(op, path, `is not a readable ${kind} file: ${(e as Error).message}`);
+  }
+}
+
+/** A JPEG is complete when an end-of-image marker follows its first scan (entropy-coded data never holds FF D9). */
+function checkJpegEnd(buf: Uint8Array): string[] {
+  let sos = -1;
+  for (let i = 2; i + 1 < buf.length; i++) {
+    if (buf[i] === 0xff && buf[i + 1] === 0xda) {
+      sos = i;
+      break;
+    }
+  }
+  if (sos < 0) throw new Error(`no scan data (SOS marker) in ${buf.length} bytes: the file is truncated`);
+  for (let i = buf.length - 2; i > sos; i--) if (buf[i] === 0xff && buf[i + 1] === 0xd9) return i + 2 < buf.length ? [`${buf.length - i - 2} bytes after the end-of-image marker ignored`] : [];
+  throw new Error(`no end-of-image marker (FF D9) after the scan data in ${buf.length} bytes: the file is truncated`);
 }
 
 function decodePng(path: string, buf: Buffer): DecodedImage {
@@ -114,8 +277,8 @@ function decodePng(path: string, buf: Buffer): DecodedImage {
   return { path, width, height, data: planesFromInterleaved(src, width, height, 4, max), notes };
 }
 
-function decodeJpeg(path: string, buf: Buffer): DecodedImage {
-  const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 2048 });
+function decodeJpeg(path: string, buf: Buffer, maxPixels: number): DecodedImage {
+  const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 4096 });
   const { width, height, data } = img;
   const channels = data.length / (width * height);
   if (channels !== 3 && channels !== 4) throw new Error(`decoded ${data.length} samples for ${width}×${height}`);
@@ -172,9 +335,9 @@ export interface ImageFolderTensor {
  * const { images, names } = readImageFolder('samples');
  * console.log(images.shape, names[0]);
  */
-export function readImageFolder(dir: string, options: ListImageFolderOptions = {}): ImageFolderTensor {
+export function readImageFolder(dir: string, options: ListImageFolderOptions & ImageReadOptions = {}): ImageFolderTensor {
   const listing = listImageFolder(dir, options);
-  const decoded = listing.names.map((n) => readImage(join(listing.dir, n)));
+  const decoded = listing.names.map((n) => readImage(join(listing.dir, n), options));
   const warnings = folderWarnings(listing, decoded);
   return { images: imagesToTensor(decoded), names: listing.names, warnings };
 }
@@ -188,6 +351,11 @@ export function readImageFolder(dir: string, options: ListImageFolderOptions = {
  */
 export function folderWarnings(listing: ImageFolderListing, decoded: readonly DecodedImage[]): string[] {
   const warnings: string[] = [];
+  const skipped = listing.unreadable ?? [];
+  if (skipped.length > 0) {
+    const list = skipped.slice(0, 20).map((u) => `${u.name} (${u.reason})`).join(', ');
+    warnings.push(`${listing.dir}: skipped ${skipped.length} unreadable entr${skipped.length === 1 ? 'y' : 'ies'}: ${list}${skipped.length > 20 ? ', …' : ''}`);
+  }
   if (listing.ignored.length > 0) {
     warnings.push(`${listing.dir}: ignored ${listing.ignored.length} non-image entr${listing.ignored.length === 1 ? 'y' : 'ies'}: ${listing.ignored.slice(0, 10).join(', ')}${listing.ignored.length > 10 ? ', …' : ''}`);
   }

@@ -1,9 +1,16 @@
-// Programmatic entry of @radix/cli: the `radix eval` pipeline (runEval) and its image-folder reader, for scripts that
-// want the CLI's numbers without spawning it.
-export { runEval, formatReport, writeFileAtomic, resultToJson, UsageError, METRIC_NAMES, PAIRED_METRICS, SSIM_MODES } from './eval.js';
+// Programmatic entry of @radix/cli: the dispatcher and command registry, the shared command kit, and the library
+// functions behind the commands (runEval, runAugment, the image-folder reader) for scripts that want the CLI's
+// numbers without spawning it.
+export { runCli, formatOverview, cliVersion } from './dispatch.js';
+export { COMMANDS, findCommand } from './registry.js';
+export * from './kit/index.js';
+export { evalCommand, evalOptionsFromArgs } from './commands/eval.js';
+export { augmentCommand, augmentOptionsFromArgs } from './commands/augment.js';
+export { runEval, formatReport, resultToJson, METRIC_NAMES, PAIRED_METRICS, SSIM_MODES } from './eval.js';
 export type { EvalOptions, EvalResult, MetricResult, MetricName } from './eval.js';
-export { readImage, readImageFolder, listImageFolder, imagesToTensor, folderWarnings, IMAGE_EXTENSIONS } from './images.js';
-export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ListImageFolderOptions } from './images.js';
+export { runAugment } from './augment.js';
+export type { AugmentOptions, AugmentManifest, AugmentResult, ManifestOutput } from './augment.js';
+export { readImage, readImageHeader, readImageFolder, listImageFolder, imagesToTensor, folderWarnings, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS, DEFAULT_MAX_FILE_BYTES } from './images.js';
+export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ImageReadOptions, ListImageFolderOptions, UnreadableEntry } from './images.js';
+export type { ImageHeader } from './image-header.js';
 export { matchPairs, reconcilePair, centerCrop, resizeImage, SIZE_POLICIES, type SizePolicy } from './pairs.js';
-export { createProgress, silentProgress, type Progress, type ProgressStream } from './progress.js';
-export { formatTable, formatValue } from './table.js';

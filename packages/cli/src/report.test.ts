@@ -1,6 +1,6 @@
 // Progress and table rendering: the TTY bar redraws one line, non-TTY output is one line per 10 %, tables align.
 import { describe, expect, it } from 'vitest';
-import { createProgress } from './progress.js';
+import { createProgress, formatDuration } from './progress.js';
 import { formatTable, formatValue } from './table.js';
 
 describe('progress', () => {
@@ -20,6 +20,26 @@ describe('progress', () => {
     p.tick(2);
     p.done();
     expect(out).toEqual(['\rx [##########---------] 2/4 50%', '\rx [###################] 4/4 100%', '\n']);
+  });
+});
+
+describe('progress with rate and ETA', () => {
+  it('shows items per second, the time left and a status; also prints on an interval', () => {
+    let t = 0;
+    const out: string[] = [];
+    const p = createProgress('train', 100, { write: (s: string) => out.push(s) }, { rate: true, unit: 'steps', intervalMs: 5000, now: () => t });
+    t = 4000;
+    p.tick(2, 'loss 0.5000');
+    t = 10_000;
+    p.tick(3);
+    t = 20_000;
+    p.done();
+    expect(out).toEqual([
+      'train: 2/100 (2%) 0.50 steps/s, ETA 3m16s, loss 0.5000\n',
+      'train: 5/100 (5%) 0.50 steps/s, ETA 3m10s, loss 0.5000\n',
+      'train: 100/100 (100%) 5.00 steps/s, took 20s, loss 0.5000\n',
+    ]);
+    expect([formatDuration(59.6), formatDuration(3725), formatDuration(Number.NaN)]).toEqual(['1m00s', '1h02m', '?']);
   });
 });
 

@@ -144,6 +144,7 @@ export function distortImage(img: Tensor, gridWidth: number, gridHeight: number,
   const w = img.shape[3]!;
   const tw = Math.floor(w / gridWidth);
   const th = Math.floor(h / gridHeight);
+  if (tw < 1 || th < 1) throw new Error(`distortImage: a ${w}×${h} image is smaller than its ${gridWidth}×${gridHeight} distortion grid (every tile needs at least one pixel)`);
   const inner = (gridWidth - 1) * (gridHeight - 1);
   if (shifts.length !== inner) throw new Error(`distortImage: expected ${inner} vertex shifts for a ${gridWidth}×${gridHeight} grid, got ${shifts.length}`);
   const xEdge = (i: number) => (i >= gridWidth ? w : i * tw);

@@ -1,29 +1,40 @@
 // Seeded host-side random numbers for the rudi pipeline: parameters are drawn on the CPU (not on the device) so that
 // a manifest can record every drawn value and a run can be replayed or resumed image by image.
 
+const MASK64 = (1n << 64n) - 1n;
+
+/** SplitMix64's output function: a bijection on 64-bit integers. */
+function mix64(z: bigint): bigint {
+  let x = z & MASK64;
+  x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return x ^ (x >> 31n);
+}
+
+function nonNegativeSafe(v: number, what: string): bigint {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`HostRandom: ${what} must be a non-negative safe integer, got ${v}`);
+  return BigInt(v);
+}
+
 /**
- * A small seeded random source (xoshiro128**, its state filled by a 32-bit SplitMix-style mixer of the seed) with the Python `random` helpers Augmentor relies on: `uniform`, `randint` (inclusive) and `choice`.
+ * A small seeded random source (xoshiro128**) with the Python `random` helpers Augmentor relies on: `uniform`,
+ * `randint` (inclusive) and `choice`. Its 128-bit state is `[A, mix(A ^ B)]` with `A = mix(seed + γ)` and
+ * `B = mix(stream + 2γ)` (SplitMix64's finaliser `mix`, a bijection), so every distinct (seed, stream) pair — all 53
+ * bits of each — starts from a distinct state.
  *
  * @example
  * const rng = new HostRandom(1);
  * const angle = rng.randint(-15, 15);
+ * new HostRandom(2 ** 53 - 1, 7).random(); // its own stream, distinct from seed 2 ** 52 - 1 or stream 8
  */
 export class HostRandom {
   private s: Uint32Array;
 
-  constructor(seed: number) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`HostRandom: seed must be a non-negative safe integer, got ${seed}`);
-    this.s = new Uint32Array(4);
-    let z = (seed % 0x100000000) >>> 0;
-    let hi = Math.floor(seed / 0x100000000) >>> 0;
-    for (let i = 0; i < 4; i++) {
-      z = (z + 0x9e3779b9 + hi) >>> 0;
-      hi = 0;
-      let t = z;
-      t = Math.imul(t ^ (t >>> 16), 0x21f0aaad) >>> 0;
-      t = Math.imul(t ^ (t >>> 15), 0x735a2d97) >>> 0;
-      this.s[i] = (t ^ (t >>> 15)) >>> 0;
-    }
+  constructor(seed: number, stream = 0) {
+    const a = mix64(nonNegativeSafe(seed, 'seed') + 0x9e3779b97f4a7c15n);
+    const b = mix64(nonNegativeSafe(stream, 'stream') + 0x3c6ef372fe94f82an);
+    const c = mix64(a ^ b);
+    this.s = Uint32Array.from([Number(a & 0xffffffffn), Number(a >> 32n), Number(c & 0xffffffffn), Number(c >> 32n)]);
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
 

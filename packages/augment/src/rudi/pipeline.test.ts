@@ -47,6 +47,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('rudi geometry on %s', 
     expectClose(await values(distortImage(one(), 4, 4, Array.from({ length: 9 }, () => [0, 0] as [number, number]))), ref, { rtol: 0, atol: 1e-5 }, 'distortion with zero shifts');
   });
 
+  it('refuses a distortion grid larger than the image, with a message (not a TypeError)', () => {
+    const tiny = tensor(new Float32Array(27), { shape: [1, 3, 3, 3] });
+    expect(() => distortImage(tiny, 4, 4, Array.from({ length: 9 }, () => [0, 0] as [number, number]))).toThrow(
+      'distortImage: a 3×3 image is smaller than its 4×4 distortion grid (every tile needs at least one pixel)',
+    );
+    tiny.dispose();
+  });
+
   it('flipping twice along either axis is the identity, once mirrors', async () => {
     const ref = data.subarray(0, 3 * 12 * 16);
     for (const axis of [0, 1] as const) {

@@ -27,6 +27,31 @@ export async function readBytes(source: string | Uint8Array | ArrayBuffer, what:
 }
 
 /**
+ * Reads at most the first `length` bytes of a file (Node only) and returns them with the file's size, so a reader can
+ * check a header before reading the rest.
+ *
+ * @example
+ * const { bytes, size } = await readFileHead('model.safetensors', 8, 'loadSafetensors');
+ */
+export async function readFileHead(path: string, length: number, what: string): Promise<{ bytes: Uint8Array; size: number }> {
+  const fs = await nodeFs(what);
+  const handle = await fs.open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const bytes = new Uint8Array(Math.min(length, size));
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, at), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Writes `chunks` to `path` atomically: a temporary file beside it is written, flushed and renamed over `path`.
  * On any failure the temporary file is removed and `path` is left as it was.
  *

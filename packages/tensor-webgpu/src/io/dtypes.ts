@@ -44,15 +44,16 @@ export function isFileDType(s: unknown): s is FileDType {
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Copies `bytes` (little-endian elements of `dtype`) into a fresh, aligned typed array.
+ * Copies `bytes` (little-endian elements of `dtype`) into a fresh, aligned typed array. With `owned`, bytes the
+ * caller just allocated (and will not touch again) are used in place when aligned, instead of copied.
  *
  * @example
  * bytesToArray('F32', new Uint8Array([0, 0, 128, 63])); // Float32Array [1]
  */
-export function bytesToArray(dtype: FileDType, bytes: Uint8Array): FileArray {
+export function bytesToArray(dtype: FileDType, bytes: Uint8Array, owned = false): FileArray {
   const size = FILE_DTYPE_SIZE[dtype];
   if (bytes.byteLength % size !== 0) throw new Error(`${dtype} data of ${bytes.byteLength} bytes is not a whole number of ${size}-byte elements`);
-  const copy = bytes.slice();
+  const copy = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   if (!HOST_LITTLE_ENDIAN) swapBytes(copy, size);
   const buf = copy.buffer;
   const n = bytes.byteLength / size;

@@ -1,5 +1,8 @@
 // A restricted Python unpickler (protocols 0–5, as torch.save writes them) that decodes data and never executes anything.
 // Globals resolve only through an explicit allow-list of JS implementations; any other global is refused by name.
+// It runs in bounded memory and time: a size limit, an opcode budget, capped text lines, and no recursion.
+import { RadixError } from '../errors.js';
+import { DEFAULT_MAX_PICKLE_BYTES, DEFAULT_MAX_PICKLE_OPS, MAX_PICKLE_LINE_BYTES } from './limits.js';
 
 /**
  * A resolved, allow-listed Python global (a class or function), passed around as data until the pickle calls it.
@@ -35,22 +38,39 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: unknown) => unknown;
   /** Byte offset where the pickle starts (default 0). */
   offset?: number;
+  /** Largest pickle accepted, in bytes from `offset` (default 64 MiB). */
+  maxPickleBytes?: number;
+  /**
+   * Most opcodes executed (default 10,000,000). Calls of allow-listed globals also count the elements of their
+   * arguments (and of those arguments' own containers), so a memoised container cannot be copied without bound.
+   */
+  maxPickleOps?: number;
 }
 
 const MARK = Symbol('mark');
 const MAX_LONG_BYTES = 1024;
 
+function fail(msg: string): never {
+  throw new RadixError('pickle', msg);
+}
+
 class Reader {
   pos: number;
   private readonly dv: DataView;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
-  constructor(readonly bytes: Uint8Array, pos: number) {
-    this.pos = pos;
+  /** End of what may be read: the data's end or `start + maxPickleBytes`, whichever comes first. */
+  private readonly end: number;
+  constructor(readonly bytes: Uint8Array, readonly start: number, readonly maxBytes: number) {
+    this.pos = start;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = Math.min(bytes.length, start + maxBytes);
   }
   need(n: number): number {
-    if (!(n >= 0) || this.pos + n > this.bytes.length) {
-      throw new Error(`pickle: unexpected end of data at offset ${this.pos} (needs ${n} more bytes, ${this.bytes.length - this.pos} left): truncated or corrupt pickle`);
+    if (!(n >= 0) || this.pos + n > this.end) {
+      if (n >= 0 && this.end < this.bytes.length) {
+        fail(`the pickle starting at offset ${this.start} is larger than the ${this.maxBytes}-byte limit (maxPickleBytes): opcode at offset ${this.pos} needs ${n} more bytes`);
+      }
+      fail(`unexpected end of data at offset ${this.pos} (needs ${n} more bytes, ${this.bytes.length - this.pos} left): truncated or corrupt pickle`);
     }
     const at = this.pos;
     this.pos += n;
@@ -62,7 +82,7 @@ class Reader {
   u32(): number { return this.dv.getUint32(this.need(4), true); }
   u64(): number {
     const v = this.dv.getBigUint64(this.need(8), true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`pickle: length ${v} is too large`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} at offset ${this.pos - 8} is too large`);
     return Number(v);
   }
   f64be(): number { return this.dv.getFloat64(this.need(8), false); }
@@ -72,15 +92,20 @@ class Reader {
     try {
       return this.utf8.decode(this.bytes.subarray(at, at + n));
     } catch {
-      throw new Error(`pickle: invalid UTF-8 string at offset ${at}`);
+      return fail(`invalid UTF-8 string at offset ${at}`);
     }
   }
+  /** A protocol-0 text line (latin-1), at most MAX_PICKLE_LINE_BYTES long. */
   line(): string {
-    const end = this.bytes.indexOf(0x0a, this.pos);
-    if (end < 0) throw new Error(`pickle: unterminated text line at offset ${this.pos}`);
-    let s = '';
-    for (let i = this.pos; i < end; i++) s += String.fromCharCode(this.bytes[i]!);
-    this.pos = end + 1;
+    const window = this.bytes.subarray(this.pos, Math.min(this.end, this.pos + MAX_PICKLE_LINE_BYTES + 1));
+    const n = window.indexOf(0x0a);
+    if (n < 0) {
+      if (window.length > MAX_PICKLE_LINE_BYTES) fail(`text line at offset ${this.pos} is longer than the ${MAX_PICKLE_LINE_BYTES}-byte limit for protocol-0 lines`);
+      if (this.end < this.bytes.length) fail(`the pickle starting at offset ${this.start} is larger than the ${this.maxBytes}-byte limit (maxPickleBytes)`);
+      fail(`unterminated text line at offset ${this.pos}`);
+    }
+    const s = latin1(window.subarray(0, n));
+    this.pos += n + 1;
     return s;
   }
 }
@@ -99,8 +124,8 @@ function intValue(v: bigint): number | bigint {
 
 function parseIntLine(s: string, what: string): number | bigint {
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
-  if (t.length > 2 * MAX_LONG_BYTES) throw new Error(`pickle: ${what} literal of ${t.length} digits is too long`);
-  if (!/^[+-]?\d+$/.test(t)) throw new Error(`pickle: bad ${what} literal '${s}'`);
+  if (t.length > 2 * MAX_LONG_BYTES) fail(`${what} literal of ${t.length} digits is too long`);
+  if (!/^[+-]?\d+$/.test(t)) fail(`bad ${what} literal '${s.slice(0, 32)}'`);
   return intValue(BigInt(t));
 }
 
@@ -108,14 +133,14 @@ function parseFloatLine(s: string): number {
   const special: Record<string, number> = { inf: Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN };
   if (Object.prototype.hasOwnProperty.call(special, s)) return special[s]!;
   const v = Number(s);
-  if (s.trim() === '' || Number.isNaN(v)) throw new Error(`pickle: bad FLOAT literal '${s}'`);
+  if (s.trim() === '' || Number.isNaN(v)) fail(`bad FLOAT literal '${s.slice(0, 32)}'`);
   return v;
 }
 
 /** Decodes Python's repr() of a str/bytes literal (protocol 0 STRING) without evaluating anything. */
 function unquote(s: string): string {
   const q = s[0];
-  if ((q !== "'" && q !== '"') || s[s.length - 1] !== q || s.length < 2) throw new Error(`pickle: bad STRING literal ${s.slice(0, 32)}`);
+  if ((q !== "'" && q !== '"') || s[s.length - 1] !== q || s.length < 2) fail(`bad STRING literal ${s.slice(0, 32)}`);
   return s.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[\\'"nrt0])/g, (_, e: string) =>
     e[0] === 'x' ? String.fromCharCode(parseInt(e.slice(1), 16)) : ({ n: '\n', r: '\r', t: '\t', '0': '\0' } as Record<string, string>)[e] ?? e,
   );
@@ -136,63 +161,77 @@ function rawUnicode(s: string): string {
  * const { value, end } = unpickle(bytes, { globals: { 'collections.OrderedDict': () => new Map() } });
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: unknown; end: number } {
-  const r = new Reader(bytes, options.offset ?? 0);
+  const maxBytes = options.maxPickleBytes ?? DEFAULT_MAX_PICKLE_BYTES;
+  const maxOps = options.maxPickleOps ?? DEFAULT_MAX_PICKLE_OPS;
+  const r = new Reader(bytes, options.offset ?? 0, maxBytes);
+  let ops = 0;
+  const charge = (n: number): void => {
+    ops += n;
+    if (ops > maxOps) fail(`more than ${maxOps} opcodes (maxPickleOps) by offset ${r.pos}: refusing a pickle this large or this repetitive (a state dict needs about 25 per tensor)`);
+  };
   let stack: unknown[] = [];
   const metastack: unknown[][] = [];
   const memo = new Map<number, unknown>();
   const pop = (): unknown => {
-    if (stack.length === 0) throw new Error(`pickle: stack underflow at offset ${r.pos - 1}`);
+    if (stack.length === 0) fail(`stack underflow at offset ${r.pos - 1}`);
     const v = stack.pop();
-    if (v === MARK) throw new Error(`pickle: unexpected MARK at offset ${r.pos - 1}`);
+    if (v === MARK) fail(`unexpected MARK at offset ${r.pos - 1}`);
     return v;
   };
   const top = (): unknown => {
-    if (stack.length === 0) throw new Error(`pickle: stack underflow at offset ${r.pos - 1}`);
+    if (stack.length === 0) fail(`stack underflow at offset ${r.pos - 1}`);
     return stack[stack.length - 1];
   };
   // Note: popMark replaces `stack`, so callers must take its result before touching `stack` again.
   const popMark = (): unknown[] => {
     const items = stack;
     const prev = metastack.pop();
-    if (!prev) throw new Error(`pickle: no MARK for opcode at offset ${r.pos - 1}`);
+    if (!prev) fail(`no MARK for opcode at offset ${r.pos - 1}`);
     stack = prev;
     return items;
   };
   const resolve = (module: string, name: string): PyGlobal => {
     const key = `${module}.${name}`;
     if (!Object.prototype.hasOwnProperty.call(options.globals, key)) {
-      throw new Error(`refusing to load global '${key}' (module '${module}', attribute '${name}'): it is not on the allow-list of state-dict globals; nothing was executed`);
+      throw new RadixError('pickle', `refusing to load global '${key}' (module '${module}', attribute '${name}'): it is not on the allow-list of state-dict globals; nothing was executed`);
     }
     return new PyGlobal(module, name, options.globals[key]!);
   };
   const call = (fn: unknown, args: unknown, how: string): unknown => {
-    if (!(fn instanceof PyGlobal)) throw new Error(`pickle: ${how} of a non-global value at offset ${r.pos - 1}`);
-    if (!fn.impl) throw new Error(`pickle: global '${fn.qualname}' may be referenced but not called (${how})`);
-    if (!Array.isArray(args)) throw new Error(`pickle: ${how} of '${fn.qualname}' with non-tuple arguments`);
-    return fn.impl(args);
+    if (!(fn instanceof PyGlobal)) fail(`${how} of a non-global value at offset ${r.pos - 1}`);
+    if (!fn.impl) fail(`global '${fn.qualname}' may be referenced but not called (${how})`);
+    if (!Array.isArray(args)) fail(`${how} of '${fn.qualname}' with non-tuple arguments`);
+    charge(callCost(args as unknown[]));
+    try {
+      return fn.impl!(args as unknown[]);
+    } catch (e) {
+      if (e instanceof RadixError) throw e;
+      return fail(`${how} of '${fn.qualname}' at offset ${r.pos - 1} failed: ${(e as Error)?.message ?? String(e)}`);
+    }
   };
   const persistent = (pid: unknown): unknown => {
-    if (!options.persistentLoad) throw new Error('pickle: persistent id found but no persistent_load handler was given');
+    if (!options.persistentLoad) fail('persistent id found but no persistent_load handler was given');
     return options.persistentLoad(pid);
   };
   const setItems = (d: unknown, items: unknown[]): void => {
-    if (!(d instanceof Map)) throw new Error(`pickle: SETITEM(S) on a non-dict at offset ${r.pos - 1}`);
-    if (items.length % 2) throw new Error('pickle: SETITEMS with an odd number of items');
+    if (!(d instanceof Map)) fail(`SETITEM(S) on a non-dict at offset ${r.pos - 1}`);
+    if (items.length % 2) fail('SETITEMS with an odd number of items');
     for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
   };
   const append = (l: unknown, items: unknown[]): void => {
-    if (Array.isArray(l)) l.push(...items);
+    if (Array.isArray(l)) for (const v of items) l.push(v); // no spread: 500,000 items would overflow the call stack
     else if (l instanceof Set) for (const v of items) l.add(v);
-    else throw new Error(`pickle: APPEND(S)/ADDITEMS on a non-list at offset ${r.pos - 1}`);
+    else fail(`APPEND(S)/ADDITEMS on a non-list at offset ${r.pos - 1}`);
   };
 
   for (;;) {
     const at = r.pos;
     const op = r.u8();
+    charge(1);
     switch (op) {
       case 0x80: { // PROTO
         const v = r.u8();
-        if (v > 5) throw new Error(`pickle: unsupported protocol ${v}`);
+        if (v > 5) fail(`unsupported protocol ${v}`);
         break;
       }
       case 0x95: r.u64(); break; // FRAME (frames are inline; the length is only a hint)
@@ -213,7 +252,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x8a: stack.push(longFromBytes(r.take(r.u8()))); break; // LONG1
       case 0x8b: { // LONG4 (capped: converting a huge integer is quadratic, and no checkpoint needs one)
         const n = r.i32();
-        if (n > MAX_LONG_BYTES) throw new Error(`pickle: LONG4 of ${n} bytes at offset ${at} is larger than the ${MAX_LONG_BYTES}-byte limit`);
+        if (n > MAX_LONG_BYTES) fail(`LONG4 of ${n} bytes at offset ${at} is larger than the ${MAX_LONG_BYTES}-byte limit`);
         stack.push(longFromBytes(r.take(n)));
         break;
       }
@@ -262,7 +301,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') throw new Error('pickle: STACK_GLOBAL needs two strings');
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         stack.push(resolve(module, name));
         break;
       }
@@ -271,7 +310,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x92: { // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
-        if (kwargs instanceof Map && kwargs.size > 0) throw new Error('pickle: NEWOBJ_EX with keyword arguments is not supported');
+        if (kwargs instanceof Map && kwargs.size > 0) fail('NEWOBJ_EX with keyword arguments is not supported');
         stack.push(call(pop(), args, 'NEWOBJ_EX'));
         break;
       }
@@ -286,27 +325,39 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x62: { // BUILD: hand the state to objects that accept it; plain containers keep their items and ignore attributes
         const state = pop();
         const obj = top() as { [SET_STATE]?: (s: unknown) => void } | null;
-        if (!obj || typeof obj !== 'object') throw new Error(`pickle: BUILD on a ${obj === null ? 'None' : typeof obj} at offset ${at}`);
+        if (!obj || typeof obj !== 'object') fail(`BUILD on a ${obj === null ? 'None' : typeof obj} at offset ${at}`);
         if (typeof obj[SET_STATE] === 'function') obj[SET_STATE](state);
         break;
       }
       case 0x50: stack.push(persistent(r.line())); break; // PERSID
       case 0x51: stack.push(persistent(pop())); break; // BINPERSID
       case 0x98: break; // READONLY_BUFFER: a no-op on bytes already on the stack
-      case 0x97: throw new Error('pickle: out-of-band buffers (NEXT_BUFFER) are not supported');
-      case 0x82: case 0x83: case 0x84: throw new Error(`pickle: extension-registry opcode 0x${op.toString(16)} at offset ${at} is not supported`);
-      default: throw new Error(`pickle: unknown opcode 0x${op.toString(16)} at offset ${at} (not a pickle, or corrupt)`);
+      case 0x97: return fail('out-of-band buffers (NEXT_BUFFER) are not supported');
+      case 0x82: case 0x83: case 0x84: return fail(`extension-registry opcode 0x${op.toString(16)} at offset ${at} is not supported`);
+      default: return fail(`unknown opcode 0x${op.toString(16)} at offset ${at} (not a pickle, or corrupt)`);
     }
   }
 }
 
+/** Elements a call may copy: its arguments, and the elements of those that are containers or strings. */
+function callCost(args: readonly unknown[]): number {
+  const len = (v: unknown): number =>
+    typeof v === 'string' ? v.length : Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : v instanceof Uint8Array ? v.length : 0;
+  let n = 1 + args.length;
+  for (const a of args) {
+    n += len(a);
+    if (Array.isArray(a)) for (const x of a) n += len(x);
+  }
+  return n;
+}
+
 function memoGet(memo: Map<number, unknown>, i: number): unknown {
-  if (!memo.has(i)) throw new Error(`pickle: memo key ${i} was never stored (corrupt pickle)`);
+  if (!memo.has(i)) fail(`memo key ${i} was never stored (corrupt pickle)`);
   return memo.get(i);
 }
 
 function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  const parts: string[] = [];
+  for (let i = 0; i < b.length; i += 8192) parts.push(String.fromCharCode.apply(null, b.subarray(i, i + 8192) as unknown as number[]));
+  return parts.join('');
 }

@@ -2,6 +2,7 @@
 // both torch.save formats, views/strides/shared storages, every dtype, hostile pickles, missing and truncated data.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { RadixError } from '../errors.js';
 import { testBackends } from '../testing/index.js';
 import { type RawTensor, bfloat16ToNumber, float16ToNumber } from './dtypes.js';
 import { decodePth, loadPth, readPthIndex } from './pth.js';
@@ -109,9 +110,9 @@ describe('refusals and corrupt files', () => {
 
   it('fails to load the truncated Inception weights, stating expected vs available bytes', async () => {
     const err = await loadPth(fixture(INCEPTION), { backend: 'cpu' }).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(RadixError);
     expect((err as Error).message).toBe(
-      "pth: storage '93945537654416' (FloatStorage, 82944 elements) needs 331776 bytes at offset 698007 but the file ends after 818371 bytes " +
+      "loadPth: '<bytes>': pth: storage '93945537654416' (FloatStorage, 82944 elements) needs 331776 bytes at offset 698007 but the file ends after 818371 bytes " +
         '(expected at least 1029783, available 818371; the complete checkpoint is 95628359 bytes): the file is truncated',
     );
   });

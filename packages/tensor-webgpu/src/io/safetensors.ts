@@ -1,9 +1,11 @@
 // safetensors read/write, byte-compatible with the Python `safetensors` library (u64 LE header length, JSON header, data).
 // Writer rules follow the library: tensors sorted by dtype (descending, in its enum order) then name, header padded with spaces to 8 bytes.
+import { RadixError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { readBytes, atomicWriteFile } from './atomic-write.js';
+import { readBytes, readFileHead, atomicWriteFile } from './atomic-write.js';
 import { type CheckpointLoadOptions, rawToTensor, tensorToRaw } from './convert.js';
 import { FILE_DTYPE_SIZE, type FileDType, type RawTensor, arrayBytes, bytesToArray, isFileDType, setEntry } from './dtypes.js';
+import { fileError } from './limits.js';
 
 /** What {@link decodeSafetensors} returns: the tensors in file order and the optional `__metadata__` map. */
 export interface SafetensorsContents {
@@ -17,14 +19,32 @@ const DTYPE_RANK: Readonly<Record<FileDType, number>> = {
 };
 /** Same header size limit as the Python library (100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
+/** Deepest JSON nesting a header may have (a real one nests 3 levels: file, tensor, shape). */
+const MAX_HEADER_DEPTH = 16;
+
+/** Budgets of {@link decodeSafetensors} and {@link loadSafetensors}. */
+export interface SafetensorsReadOptions {
+  /** Largest JSON header accepted, in bytes (default 100,000,000, the Python library's limit). */
+  maxHeaderBytes?: number;
+  /**
+   * Most bytes of tensor data a read may load (default: no limit beyond the file itself — a safetensors file cannot
+   * expand). Checked against the header before the data is read, so a path to a huge file is refused cheaply.
+   */
+  maxBytes?: number;
+  /** How the file is named in errors when the source is bytes (default `'<bytes>'`). */
+  name?: string;
+}
+
+/** Options of {@link loadSafetensors}: where tensors go, and the reader's budgets. */
+export interface SafetensorsLoadOptions extends CheckpointLoadOptions, SafetensorsReadOptions {}
 const ARRAY_OF: Readonly<Record<FileDType, new (n: number) => ArrayBufferView>> = {
   F64: Float64Array, F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, U16: Uint16Array, I64: BigInt64Array,
   I32: Int32Array, I16: Int16Array, I8: Int8Array, U32: Uint32Array, U8: Uint8Array, BOOL: Uint8Array,
 };
 
-const fail = (msg: string): never => {
-  throw new Error(`safetensors: ${msg}`);
-};
+function fail(msg: string): never {
+  throw new RadixError('safetensors', msg);
+}
 
 function numel(shape: readonly number[], what: string): number {
   if (!Array.isArray(shape)) fail(`${what}: shape must be an array of non-negative integers`);
@@ -103,28 +123,37 @@ export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?:
   return out;
 }
 
-/** Throws on duplicate keys in any JSON object (JSON.parse would silently keep the last one). */
-function checkDuplicateKeys(json: string): void {
+/**
+ * Scans the header text before JSON.parse: refuses nesting deeper than MAX_HEADER_DEPTH (a hostile header of millions
+ * of brackets would otherwise cost seconds and hundreds of megabytes) and duplicate keys in any object (JSON.parse
+ * would silently keep the last one). Bounded by the text length even when the JSON is malformed.
+ */
+function scanHeader(json: string): void {
   const stack: (Set<string> | null)[] = [];
   let expectKey = false;
   for (let i = 0; i < json.length; i++) {
     const c = json[i]!;
     if (c === '"') {
       let j = i + 1;
-      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (j >= json.length) fail('header is not valid JSON (unterminated string)');
       const top = stack[stack.length - 1];
       if (expectKey && top) {
-        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        let key: string;
+        try {
+          key = JSON.parse(json.slice(i, j + 1)) as string;
+        } catch {
+          return fail(`header is not valid JSON (bad string at character ${i})`);
+        }
         if (top.has(key)) fail(`header has the key '${key}' twice`);
         top.add(key);
       }
       expectKey = false;
       i = j;
-    } else if (c === '{') {
-      stack.push(new Set());
-      expectKey = true;
-    } else if (c === '[') {
-      stack.push(null);
+    } else if (c === '{' || c === '[') {
+      if (stack.length >= MAX_HEADER_DEPTH) fail(`header nests deeper than ${MAX_HEADER_DEPTH} levels at character ${i} (a safetensors header nests 3)`);
+      stack.push(c === '{' ? new Set() : null);
+      expectKey = c === '{';
     } else if (c === '}' || c === ']') {
       stack.pop();
     } else if (c === ',') {
@@ -133,28 +162,35 @@ function checkDuplicateKeys(json: string): void {
   }
 }
 
-/**
- * Parses safetensors bytes into file tensors (copied, so they do not alias `bytes`) and the `__metadata__` map,
- * validating the header like the Python library: header inside the file, valid UTF-8 JSON starting with `{`, known dtypes,
- * offsets that start at 0 and tile the data section without gaps or overlaps, and byte counts that match shape × dtype.
- *
- * @example
- * const { tensors, metadata } = decodeSafetensors(bytes);
- * tensors['w'].dtype; // 'F32'
- */
-export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
+/** Header length and its parsed entries, validated like the Python library (offsets, dtypes, shapes). */
+interface ParsedHeader {
+  /** Bytes before the data section (8 + header length). */
+  dataStart: number;
+  metadata: Record<string, string> | undefined;
+  infos: { name: string; dtype: FileDType; shape: number[]; begin: number; end: number }[];
+  /** Bytes of tensor data the header describes. */
+  dataBytes: number;
+}
+
+function headerLength(bytes: Uint8Array, maxHeaderBytes: number): number {
   if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n64} is larger than the 100000000-byte limit (corrupt or not a safetensors file)`);
-  const n = Number(n64);
-  if (8 + n > bytes.byteLength) fail(`header length ${n} runs past the end of the file (${bytes.byteLength - 8} bytes follow the length field)`);
+  if (n64 > BigInt(maxHeaderBytes)) fail(`header length ${n64} is larger than the ${maxHeaderBytes}-byte limit (maxHeaderBytes; corrupt or not a safetensors file)`);
+  return Number(n64);
+}
+
+/** Parses the header in `head` (which holds at least the 8-byte length and the header). */
+function parseHeader(head: Uint8Array, fileBytes: number, maxHeaderBytes: number): ParsedHeader {
+  const n = headerLength(head, maxHeaderBytes);
+  if (8 + n > fileBytes) fail(`header length ${n} runs past the end of the file (${fileBytes - 8} bytes follow the length field)`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + n));
   } catch {
     return fail('header is not valid UTF-8');
   }
   if (!text.startsWith('{')) fail(`header must start with '{' but starts with ${JSON.stringify(text.slice(0, 16))}`);
+  scanHeader(text);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -162,9 +198,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) return fail('header must be a JSON object');
-  checkDuplicateKeys(text);
   let metadata: Record<string, string> | undefined;
-  const infos: { name: string; dtype: FileDType; shape: number[]; begin: number; end: number }[] = [];
+  const infos: ParsedHeader['infos'] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (!v || typeof v !== 'object' || Array.isArray(v)) fail(`__metadata__ must be an object of strings`);
@@ -174,7 +209,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
       continue;
     }
     const info = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!info || typeof info !== 'object') fail(`tensor '${name}' must be an object with dtype, shape and data_offsets`);
+    if (!info || typeof info !== 'object' || Array.isArray(info)) fail(`tensor '${name}' must be an object with dtype, shape and data_offsets`);
     if (!isFileDType(info.dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}`);
     const offs = info.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
@@ -185,21 +220,54 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
     infos.push({ name, dtype: info.dtype as FileDType, shape: info.shape as number[], begin, end });
   }
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  const dataStart = 8 + n;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataLen = fileBytes - 8 - n;
   let at = 0;
-  const tensors: Record<string, RawTensor> = {};
   for (const t of infos) {
     const what = `tensor '${t.name}'`;
     if (t.begin !== at) fail(`${what} data_offsets [${t.begin}, ${t.end}] ${t.begin < at ? 'overlap the previous tensor' : 'leave a gap after the previous tensor'} (expected to begin at ${at})`);
     const need = numel(t.shape, what) * FILE_DTYPE_SIZE[t.dtype];
     if (t.end - t.begin !== need) fail(`${what} has shape [${t.shape.join(', ')}] × ${t.dtype} = ${need} bytes but data_offsets [${t.begin}, ${t.end}] span ${t.end - t.begin}`);
     if (t.end > dataLen) fail(`${what} data_offsets [${t.begin}, ${t.end}] run past the end of the data section (${dataLen} bytes)`);
-    setEntry(tensors, t.name, { dtype: t.dtype, shape: [...t.shape], data: bytesToArray(t.dtype, bytes.subarray(dataStart + t.begin, dataStart + t.end)) });
     at = t.end;
   }
   if (at !== dataLen) fail(`the tensors cover ${at} bytes but the data section has ${dataLen} (the data must be covered exactly)`);
-  return { tensors, metadata };
+  return { dataStart: 8 + n, metadata, infos, dataBytes: at };
+}
+
+function checkBudget(h: ParsedHeader, maxBytes: number | undefined): void {
+  if (maxBytes !== undefined && h.dataBytes > maxBytes) {
+    const big = h.infos.reduce((a, b) => (b.end - b.begin > a.end - a.begin ? b : a));
+    fail(`the tensors hold ${h.dataBytes} bytes (the largest, '${big.name}', ${big.end - big.begin}), more than the ${maxBytes}-byte budget (maxBytes); refused before reading the data`);
+  }
+}
+
+function decodeWith(bytes: Uint8Array, options: SafetensorsReadOptions): SafetensorsContents {
+  const h = parseHeader(bytes, bytes.byteLength, options.maxHeaderBytes ?? MAX_HEADER_BYTES);
+  checkBudget(h, options.maxBytes);
+  const tensors: Record<string, RawTensor> = {};
+  for (const t of h.infos) {
+    setEntry(tensors, t.name, { dtype: t.dtype, shape: [...t.shape], data: bytesToArray(t.dtype, bytes.subarray(h.dataStart + t.begin, h.dataStart + t.end)) });
+  }
+  return { tensors, metadata: h.metadata };
+}
+
+/**
+ * Parses safetensors bytes into file tensors (copied, so they do not alias `bytes`) and the `__metadata__` map,
+ * validating the header like the Python library: header inside the file and within `maxHeaderBytes`, valid UTF-8
+ * JSON starting with `{` (nested at most 16 deep, no duplicate keys), known dtypes, offsets that start at 0 and tile
+ * the data section without gaps or overlaps, and byte counts that match shape × dtype. Every failure is a
+ * {@link RadixError} naming the source (`options.name`, default `'<bytes>'`).
+ *
+ * @example
+ * const { tensors, metadata } = decodeSafetensors(bytes);
+ * tensors['w'].dtype; // 'F32'
+ */
+export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsReadOptions = {}): SafetensorsContents {
+  try {
+    return decodeWith(bytes, options);
+  } catch (e) {
+    throw fileError('decodeSafetensors', options.name ?? '<bytes>', e);
+  }
 }
 
 /**
@@ -218,19 +286,30 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 /**
  * Loads a .safetensors file (path, Node only) or its bytes as Radix tensors, in file order.
  * F16/BF16/F64 become float32, I64 int32 (values outside int32 throw naming the key), I8/I16 int32, U8/U16/U32 uint32, BOOL bool.
+ * For a path the header is read and checked (including `maxBytes`) before the tensor data is read. Every failure is
+ * a {@link RadixError} naming the file.
  *
  * @example
  * const sd = await loadSafetensors('model.safetensors', { backend: 'webgpu' });
  * sd['fc.weight'].shape; // [10, 512]
+ * await loadSafetensors('huge.safetensors', { maxBytes: 2 ** 30 }); // refuses more than 1 GiB of tensor data
  */
-export async function loadSafetensors(source: string | Uint8Array, options: CheckpointLoadOptions = {}): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(await readBytes(source, 'loadSafetensors'));
+export async function loadSafetensors(source: string | Uint8Array, options: SafetensorsLoadOptions = {}): Promise<Record<string, Tensor>> {
+  const name = typeof source === 'string' ? source : (options.name ?? '<bytes>');
   const out: Record<string, Tensor> = {};
   try {
+    if (typeof source === 'string') {
+      const maxHeader = options.maxHeaderBytes ?? MAX_HEADER_BYTES;
+      const first = await readFileHead(source, 8, 'loadSafetensors');
+      const n = headerLength(first.bytes, maxHeader);
+      const head = await readFileHead(source, 8 + n, 'loadSafetensors');
+      checkBudget(parseHeader(head.bytes, head.size, maxHeader), options.maxBytes);
+    }
+    const { tensors } = decodeWith(await readBytes(source, 'loadSafetensors'), options);
     for (const [k, raw] of Object.entries(tensors)) setEntry(out, k, rawToTensor(k, raw, options));
   } catch (e) {
     for (const t of Object.values(out)) t.dispose();
-    throw e;
+    throw fileError('loadSafetensors', name, e);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The torch side of the restricted unpickler: the allow-listed globals a state dict needs, as pure JS stand-ins
 // that build storage/tensor descriptors (no data is read here), plus torch.save's persistent-id decoding.
+import { RadixError } from '../errors.js';
 import { type FileDType, FILE_DTYPE_SIZE } from './dtypes.js';
 import { PyGlobal } from './pickle.js';
 
@@ -49,25 +50,51 @@ export class TensorRef {
 }
 
 const fail = (msg: string): never => {
-  throw new Error(`pth: ${msg}`);
+  throw new RadixError('pth', msg);
 };
 
+/** Most dimensions a tensor may have (PyTorch's own kernels stop at 25; 64 leaves room). */
+const MAX_DIMS = 64;
+
 function intList(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${what} must be a tuple of non-negative integers, got ${String(v)}`);
-  return v as number[];
+  if (!Array.isArray(v)) return fail(`${what} must be a tuple of non-negative integers, got ${v === null ? 'None' : typeof v}`);
+  if (v.length > MAX_DIMS) fail(`${what} has ${v.length} entries, more than the ${MAX_DIMS} dimensions a tensor may have`);
+  if (!v.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${what} must be a tuple of non-negative integers, got (${v.map(String).join(', ')})`);
+  return [...(v as number[])];
 }
 
 function rebuildTensor(args: unknown[], fn: string): TensorRef {
+  if (args.length < 4) fail(`${fn} needs (storage, offset, size, stride, ...), got ${args.length} arguments`);
   const [storage, offset, size, stride] = args;
   if (!storage || typeof storage !== 'object' || !('dtype' in storage)) fail(`${fn} expects a storage as its first argument`);
   if (!Number.isSafeInteger(offset) || (offset as number) < 0) fail(`${fn}: bad storage offset ${String(offset)}`);
   const shape = intList(size, `${fn} size`);
   const strides = intList(stride, `${fn} stride`);
   if (strides.length !== shape.length) fail(`${fn}: ${shape.length}-d size with ${strides.length} strides`);
-  return new TensorRef(storage as StorageRef, offset as number, [...shape], [...strides]);
+  return new TensorRef(storage as StorageRef, offset as number, shape, strides);
 }
 
 const first = (args: unknown[]): unknown => args[0];
+
+/** Torch types a `_rebuild_from_type_v2` may rebuild into (subclasses would need their own code, so they are refused). */
+const PLAIN_TENSOR_TYPES = new Set(['torch.Tensor', 'torch.nn.parameter.Parameter']);
+
+/**
+ * `_rebuild_from_type_v2(func, new_type, args, state)`, which torch ≥ 2 writes for tensors carrying Python attributes:
+ * runs the allow-listed rebuild function on `args`; the attributes in `state` are dropped (a state dict needs none).
+ */
+function rebuildFromType(args: unknown[]): unknown {
+  const [fn, type, fnArgs] = args;
+  const where = '_rebuild_from_type_v2';
+  if (!(fn instanceof PyGlobal) || !fn.impl) return fail(`${where} expects an allow-listed rebuild function, got ${fn instanceof PyGlobal ? `'${fn.qualname}'` : typeof fn}`);
+  if (!(type instanceof PyGlobal) || !PLAIN_TENSOR_TYPES.has(type.qualname)) {
+    return fail(`${where} rebuilds into ${type instanceof PyGlobal ? `'${type.qualname}'` : typeof type}; only torch.Tensor and Parameter are supported`);
+  }
+  if (!Array.isArray(fnArgs)) return fail(`${where}: the arguments of '${fn.qualname}' must be a tuple, got ${fnArgs === null ? 'None' : typeof fnArgs}`);
+  const t = fn.impl(fnArgs);
+  if (!(t instanceof TensorRef)) return fail(`${where}: '${fn.qualname}' did not rebuild a tensor`);
+  return t;
+}
 
 /**
  * The allow-list for {@link unpickle}: the globals torch.save emits for state dicts, mapped to pure JS stand-ins.
@@ -78,17 +105,17 @@ const first = (args: unknown[]): unknown => args[0];
  */
 export function torchGlobals(): Record<string, ((args: unknown[]) => unknown) | null> {
   const g: Record<string, ((args: unknown[]) => unknown) | null> = {
-    'collections.OrderedDict': (args) => new Map((args[0] as Iterable<[unknown, unknown]> | undefined) ?? []),
+    'collections.OrderedDict': (args) => {
+      const items = args[0] ?? [];
+      if (!Array.isArray(items) || !items.every((kv) => Array.isArray(kv) && kv.length === 2)) return fail('OrderedDict expects a list of (key, value) pairs');
+      return new Map(items as [unknown, unknown][]);
+    },
     'torch._utils._rebuild_tensor': (args) => rebuildTensor(args, '_rebuild_tensor'),
     'torch._utils._rebuild_tensor_v2': (args) => rebuildTensor(args, '_rebuild_tensor_v2'),
     'torch._utils._rebuild_parameter': first,
     'torch._utils._rebuild_parameter_with_state': first,
-    'torch._tensor._rebuild_from_type_v2': (args) => {
-      const [fn, , fnArgs] = args;
-      if (!(fn instanceof PyGlobal) || !fn.impl) return fail('_rebuild_from_type_v2 expects an allow-listed rebuild function');
-      return fn.impl(fnArgs as unknown[]);
-    },
-    'torch.Size': (args) => [...((args[0] as number[] | undefined) ?? [])],
+    'torch._tensor._rebuild_from_type_v2': rebuildFromType,
+    'torch.Size': (args) => intList(args[0] ?? [], 'torch.Size'),
     'torch.nn.parameter.Parameter': null,
     'torch.Tensor': null,
     '_codecs.encode': (args) => {
@@ -136,23 +163,40 @@ export function storageFromPid(pid: unknown, refs: Map<string, StorageRef>): Sto
 }
 
 /**
+ * Validates a tensor view before any data is read: its element count and byte size are safe integers and it stays
+ * inside its storage. Returns its materialised bytes and the bytes of storage it spans.
+ *
+ * @example
+ * checkTensorRef(ref, 'fc.weight'); // { bytes: 8192, spanBytes: 8192 }
+ */
+export function checkTensorRef(ref: TensorRef, name: string): { bytes: number; spanBytes: number } {
+  const size = FILE_DTYPE_SIZE[ref.storage.dtype];
+  const what = `tensor '${name}' (shape [${ref.shape.join(', ')}], strides [${ref.strides.join(', ')}], offset ${ref.offset})`;
+  const n = ref.numel;
+  if (!Number.isSafeInteger(n * size)) fail(`${what} has more than 2^53 bytes of elements (${n} elements): refusing it before allocating anything`);
+  if (n === 0) return { bytes: 0, spanBytes: 0 };
+  let last = ref.offset;
+  for (let i = 0; i < ref.shape.length; i++) last += (ref.shape[i]! - 1) * ref.strides[i]!;
+  if (!Number.isSafeInteger(last) || last >= ref.storage.numel) {
+    fail(`${what} reaches element ${last} of storage '${ref.storage.key}', which has ${ref.storage.numel}`);
+  }
+  return { bytes: n * size, spanBytes: (last - ref.offset + 1) * size };
+}
+
+/**
  * Gathers a tensor's elements (any strides, any storage offset) from its storage's bytes into contiguous row-major bytes.
  * `storageBytes` are the bytes of the root storage (for legacy storage views, the storage the view points into).
- * Throws when the view reaches past the storage.
+ * Throws when the view reaches past the storage. The caller has charged the result's size to its byte budget.
  *
  * @example
  * const bytes = gatherTensorBytes(ref, storageBytes); // contiguous, ref.numel × element size bytes
  */
 export function gatherTensorBytes(ref: TensorRef, storageBytes: Uint8Array, name: string): Uint8Array {
   const size = FILE_DTYPE_SIZE[ref.storage.dtype];
+  const { bytes } = checkTensorRef(ref, name);
   const n = ref.numel;
-  const out = new Uint8Array(n * size);
+  const out = new Uint8Array(bytes);
   if (n === 0) return out;
-  let last = ref.offset;
-  for (let i = 0; i < ref.shape.length; i++) last += (ref.shape[i]! - 1) * ref.strides[i]!;
-  if (last >= ref.storage.numel) {
-    fail(`tensor '${name}' (shape [${ref.shape.join(', ')}], strides [${ref.strides.join(', ')}], offset ${ref.offset}) reaches element ${last} of storage '${ref.storage.key}', which has ${ref.storage.numel}`);
-  }
   // `storageBytes` holds the root storage; a legacy storage view starts some elements into it.
   const base = ref.offset + (ref.storage.view?.offset ?? 0);
   const nd = ref.shape.length;

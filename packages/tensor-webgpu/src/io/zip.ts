@@ -1,5 +1,6 @@
 // A minimal, read-only zip reader for torch.save's zip checkpoints: central directory (incl. zip64), STORED and DEFLATE entries.
 // It reads sizes from the central directory (torch sets the data-descriptor flag, leaving the local headers' sizes zero).
+import { RadixError } from '../errors.js';
 
 /** One file in a zip archive, as its central directory describes it. */
 export interface ZipEntry {
@@ -13,7 +14,7 @@ export interface ZipEntry {
 }
 
 const fail = (msg: string): never => {
-  throw new Error(`zip: ${msg}`);
+  throw new RadixError('zip', msg);
 };
 
 function u64(dv: DataView, at: number, what: string): number {

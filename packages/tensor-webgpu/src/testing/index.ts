@@ -4,3 +4,4 @@ export { testBackends, cpuBackend } from './backends.js';
 export { decode, fixtureTensor, type FixtureCase, type FixtureFile, type FixtureTensor } from './fixtures.js';
 export { arbShape, arbTensorData } from './arbitraries.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { runBoundedChild, type BoundedChildOptions, type BoundedChildResult } from './bounded-child.js';

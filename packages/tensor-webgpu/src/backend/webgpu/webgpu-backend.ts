@@ -5,6 +5,7 @@ import type {
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
 import { storageView } from '../../dtype.js';
+import { loadStderrTools, withQuietDawn } from './dawn-stderr.js';
 import { GpuBuffer, GpuContext } from './gpu-context.js';
 import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuWhere } from './core.js';
 import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
@@ -50,7 +51,10 @@ let dawnInstance: GPU | null = null;
 export async function createWebGpuBackend(options: WebGpuInitOptions = {}): Promise<WebGpuBackend> {
   if (options.device) return new WebGpuBackend(options.device, 'user-supplied GPUDevice', false);
   const gpu = await getGpu(options.dawnFlags ?? ['enable-dawn-features=vulkan_enable_f16_on_nvidia']);
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  // Dawn prints two harmless limit warnings from native code while it enumerates adapters (synchronously, inside
+  // requestAdapter); they are filtered out of stderr unless RADIX_VERBOSE=1. Browsers are left alone.
+  const tools = gpu === dawnInstance ? await loadStderrTools() : null;
+  const adapter = await withQuietDawn(tools, () => gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
   if (!adapter) throw new Error('no WebGPU adapter was found (on Linux without a GPU, install Mesa ≥ 25 lavapipe: see the README)');
   const requiredLimits: Record<string, number> = {};
   for (const key in adapter.limits) {

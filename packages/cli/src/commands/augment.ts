@@ -1,0 +1,52 @@
+// `radix augment IN OUT`: flags and help of the rudi/Augmentor augmentation command; the work is runAugment in
+// ../augment.ts, loaded only when the command runs.
+import { join, resolve } from 'node:path';
+import { BACKEND_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
+import type { AugmentOptions } from '../augment.js';
+
+/**
+ * Turns parsed `radix augment` arguments into {@link AugmentOptions} (without progress).
+ *
+ * @example
+ * const options = augmentOptionsFromArgs(parseCommandArgs(augmentCommand, ['in', 'out', '--preset', 'rudi'])!, {});
+ */
+export function augmentOptionsFromArgs(args: ParsedArgs, env: Record<string, string | undefined>): AugmentOptions {
+  const [input, output] = args.expectPositionals('augment', ['IN', 'OUT']);
+  return {
+    input: input!, output: output!, preset: args.choice('preset', ['rudi'] as const),
+    variants: args.integer('variants', { min: 1 }), rotate: args.number('rotate'), zoom: args.pair('zoom'),
+    magnitude: args.number('magnitude'), grid: args.pair('grid'), p: args.number('p'),
+    seed: args.string('seed') === undefined ? undefined : readSeed(args), backend: readBackend(args, env),
+  };
+}
+
+/** `radix augment`. */
+export const augmentCommand: Command = {
+  name: 'augment',
+  summary: 'rudi/Augmentor-style augmentation of an image folder (N variants per image + manifest)',
+  usage: 'radix augment IN OUT [options]',
+  positionals: [
+    { name: 'IN', description: 'folder of source images (PNG/JPEG); never written to' },
+    { name: 'OUT', description: 'output folder (created; must not be IN or inside it)' },
+  ],
+  options: [
+    { name: 'preset', type: 'string', arg: 'rudi', description: 'rudi augment -p 0.7 -mlr 15 -mrr 15 -minf 1 -maxf 1.2 -mg 5 (flags below override it)' },
+    { name: 'variants', type: 'string', arg: 'N', description: 'outputs per source image (default 125)' },
+    { name: 'rotate', type: 'string', arg: 'DEG', description: 'maximum rotation left and right, whole degrees (Augmentor rotate)' },
+    { name: 'zoom', type: 'string', arg: 'MIN,MAX', description: 'zoom factor range (Augmentor zoom, centre crop)' },
+    { name: 'magnitude', type: 'string', arg: 'M', description: 'random grid distortion, maximum vertex shift in pixels' },
+    { name: 'grid', type: 'string', arg: 'W,H', description: 'distortion grid (default 4,4)' },
+    { name: 'p', type: 'string', arg: 'P', description: "probability of every operation (default 0.7; Augmentor's gate round(u, 1) <= p)" },
+    SEED_OPTION,
+    BACKEND_OPTION,
+    QUIET_OPTION,
+  ],
+  details: 'writes OUT/<name>_<k>.png and OUT/manifest.json (every drawn parameter); refuses OUT equal to or inside IN;\nrerunning with the same settings resumes.',
+  async run(args, ctx) {
+    const options = augmentOptionsFromArgs(args, ctx.env);
+    const { runAugment } = await import('../augment.js');
+    const r = await runAugment({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
+    ctx.stdout.write(`augment: ${r.written} written, ${r.skipped} already present, manifest ${join(resolve(ctx.cwd, options.output), 'manifest.json')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,74 @@
+// `radix eval`: flags and help of the metric evaluation command; the work is runEval in ../eval.ts, loaded only
+// when the command runs (so `radix --help` does not load the metrics).
+import { BACKEND_OPTION, JSON_OPTION, QUIET_OPTION, readBackend, type Command, type ParsedArgs } from '../kit/index.js';
+import type { EvalOptions } from '../eval.js';
+
+const METRIC_LIST = 'psnr,ssim,ms-ssim,fid,kid,is,pr,dc';
+const SSIM_MODE_LIST = 'skimage|wang|torchmetrics';
+const RESIZE_LIST = 'pytorch-bilinear|tf1-bilinear|pil-bicubic';
+
+/**
+ * Turns parsed `radix eval` arguments into {@link EvalOptions} (value checks beyond numbers happen in runEval).
+ *
+ * @example
+ * const options = evalOptionsFromArgs(parseCommandArgs(evalCommand, ['--real', 'r', '--fake', 'f'])!, {});
+ */
+export function evalOptionsFromArgs(args: ParsedArgs, env: Record<string, string | undefined>): EvalOptions {
+  args.expectPositionals('eval', []);
+  return {
+    real: args.string('real') ?? '',
+    fake: args.string('fake') ?? '',
+    paired: args.flag('paired'),
+    metrics: args.string('metrics')?.split(','),
+    ssimMode: args.string('ssim-mode') as EvalOptions['ssimMode'],
+    dataRange: args.number('data-range'),
+    sizePolicy: args.string('size-policy') as EvalOptions['sizePolicy'],
+    json: args.string('json'),
+    backend: readBackend(args, env),
+    batchSize: args.number('batch-size'),
+    strict: args.flag('strict'),
+    resize: args.string('resize') as EvalOptions['resize'],
+    inceptionWeights: args.string('inception-weights'),
+    kidSubsets: args.number('kid-subsets'),
+    kidSubsetSize: args.number('kid-subset-size'),
+    isSplits: args.number('is-splits'),
+    prK: args.number('pr-k'),
+    dcK: args.number('dc-k'),
+  };
+}
+
+/** `radix eval`. */
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'compare a folder of generated images with a folder of real ones (PSNR, SSIM, FID, KID, IS, P/R, D/C)',
+  usage: 'radix eval --real DIR --fake DIR [options]',
+  options: [
+    { name: 'real', type: 'string', arg: 'DIR', description: 'reference images (PNG/JPEG)' },
+    { name: 'fake', type: 'string', arg: 'DIR', description: 'generated / translated images (PNG/JPEG)' },
+    { name: 'paired', type: 'boolean', description: 'match files by name; needed by psnr, ssim, ms-ssim' },
+    { name: 'metrics', type: 'string', arg: 'LIST', description: `comma-separated: ${METRIC_LIST} (default psnr,ssim with --paired, fid without; pr = precision+recall, dc = density+coverage)` },
+    { name: 'ssim-mode', type: 'string', arg: 'MODE', description: `${SSIM_MODE_LIST} (default skimage)` },
+    { name: 'data-range', type: 'string', arg: 'N', description: 'data range of the [0,1] pixels (default 1)' },
+    { name: 'size-policy', type: 'string', arg: 'P', description: 'refuse|resize|center-crop: pairs of different sizes (default refuse)' },
+    { name: 'resize', type: 'string', arg: 'R', description: `${RESIZE_LIST}: resize to 299 for the Inception metrics (default pytorch-bilinear = pytorch-fid; tf1-bilinear = torch-fidelity; pil-bicubic = clean-fid)` },
+    { name: 'inception-weights', type: 'string', arg: 'P', description: 'pt_inception-2015-12-05-6726825d.pth (default: $RADIX_INCEPTION_WEIGHTS, then ~/.cache/torch/hub/checkpoints/)' },
+    { name: 'kid-subsets', type: 'string', arg: 'N', description: 'KID subsets (default 100)' },
+    { name: 'kid-subset-size', type: 'string', arg: 'N', description: "KID samples per subset (default 1000; at most the smaller set's size)" },
+    { name: 'is-splits', type: 'string', arg: 'N', description: 'Inception Score splits (default 10)' },
+    { name: 'pr-k', type: 'string', arg: 'N', description: 'neighbours for precision/recall (default 3)' },
+    { name: 'dc-k', type: 'string', arg: 'N', description: 'neighbours for density/coverage (default 5)' },
+    JSON_OPTION,
+    BACKEND_OPTION,
+    { name: 'batch-size', type: 'string', arg: 'N', description: 'images per device batch (default 16)' },
+    { name: 'strict', type: 'boolean', description: 'refuse folders that hold non-image files (default: ignore them with a warning)' },
+    QUIET_OPTION,
+  ],
+  details: 'exit codes: 0 success, 1 failure (unreadable image, size mismatch, ...), 2 usage error',
+  async run(args, ctx) {
+    const options = evalOptionsFromArgs(args, ctx.env);
+    const { runEval, formatReport } = await import('../eval.js');
+    const result = await runEval({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
+    ctx.stdout.write(`${formatReport(result)}\n`);
+    return 0;
+  },
+};
