@@ -83,7 +83,7 @@ export async function inceptionFeatures(net: FidInceptionV3, images: Tensor, opt
     const part = n === end - start ? images : slice(images, 0, start, end);
     try {
       const x = await inceptionInput(part, resize);
-      const out = net.forward(x);
+      const out = net.infer(x);
       x.dispose();
       try {
         const [p, l, u] = await Promise.all([out.pool3.data(), out.logits.data(), out.logitsUnbiased.data()]);

@@ -1,9 +1,10 @@
-// The FID Inception-v3 forward pass on @radix/tensor-webgpu ops: torchvision's Inception3 (1008 classes, no aux
-// head) with pytorch-fid's patches — padding-excluding average pools in Mixed_5*/6*/7b, a max pool in Mixed_7c.
+// The FID Inception-v3 as an nn.Module on @radix/tensor-webgpu: torchvision's Inception3 (1008 classes, no aux head)
+// with pytorch-fid's patches — padding-excluding average pools in Mixed_5*/6*/7b, a max pool in Mixed_7c. Parameters
+// and buffers carry torchvision's state-dict names; the forward is differentiable w.r.t. its input.
 import {
-  adaptiveAvgPool2d, avgPool2d, batchNorm, cat, conv2d, linear, maxPool2d, noGrad, relu, reshape, tidy, type Tensor,
+  Generator, adaptiveAvgPool2d, avgPool2d, cat, linear, maxPool2d, nn, noGrad, relu, reshape, tidy, type Tensor,
 } from '@radix/tensor-webgpu';
-import { FID_INCEPTION_CONVS, type ConvSpec } from './architecture.js';
+import { FID_INCEPTION_CLASSES, FID_INCEPTION_CONVS, type ConvSpec } from './architecture.js';
 import { validateFidInceptionWeights, type FidInceptionWeights } from './weights.js';
 
 /** Batch-norm epsilon of the TF graph's BasicConv2d. */
@@ -25,36 +26,84 @@ export interface FidInceptionOutputs {
   logitsUnbiased: Tensor;
 }
 
+/** torchvision's BasicConv2d: conv without bias → batch norm (eps 1e-3, running statistics) → ReLU. */
+class BasicConv2d extends nn.Module {
+  conv: nn.Conv2d;
+  bn: nn.BatchNorm2d;
+  constructor(readonly spec: ConvSpec, backend: Tensor['backend'], generator: Generator) {
+    super();
+    this.conv = new nn.Conv2d(spec.inChannels, spec.outChannels, spec.kernel, { stride: spec.stride, padding: spec.padding, bias: false, backend, generator });
+    this.bn = new nn.BatchNorm2d(spec.outChannels, { eps: BN_EPS, backend });
+  }
+  forward(x: Tensor): Tensor {
+    return relu(this.bn.call(this.conv.call(x)));
+  }
+}
+
+/** A node of the module tree whose children carry the dotted names (Mixed_5b → branch1x1, …). */
+class Block extends nn.Module {
+  forward(): Tensor {
+    throw new Error(`FidInceptionV3: '${this.constructor.name}' is a container, not a layer`);
+  }
+}
+
 /**
- * FID Inception-v3 (the TF 2015-12-05 graph as ported by pytorch-fid). Takes [N, 3, 299, 299] input already
- * scaled to [-1, 1]; see `inceptionFeatures` for resizing and scaling images.
+ * FID Inception-v3 (the TF 2015-12-05 graph as ported by pytorch-fid), an `nn.Module` in eval mode with frozen
+ * parameters. Takes [N, 3, 299, 299] input already scaled to [-1, 1]; see `inceptionFeatures` for resizing and
+ * scaling images. Gradients flow to the input (e.g. an FID-style feature loss on generated images).
  *
  * @example
  * const net = new FidInceptionV3(await loadFidInceptionWeights());
  * const { pool3 } = net.forward(x); // x: [N, 3, 299, 299] in [-1, 1]
  */
-export class FidInceptionV3 {
-  private readonly convs = new Map<string, ConvSpec>();
+export class FidInceptionV3 extends nn.Module<[Tensor, { blocks?: boolean }?], FidInceptionOutputs> {
+  private readonly convs = new Map<string, BasicConv2d>();
+  fc: nn.Linear;
 
-  /** Takes ownership of `weights` (all 472 parameters, validated by name and shape); free them with {@link dispose}. */
-  constructor(readonly weights: FidInceptionWeights) {
-    validateFidInceptionWeights(weights);
-    for (const c of FID_INCEPTION_CONVS) this.convs.set(c.name, c);
+  /**
+   * Builds the network from its 472 parameters (validated by name and shape; `num_batches_tracked` may be present or
+   * not) and takes ownership of them: the given tensors are disposed once loaded; free the network with
+   * {@link FidInceptionV3.dispose}.
+   */
+  constructor(weights: FidInceptionWeights) {
+    super();
+    validateFidInceptionWeights(Object.fromEntries(Object.entries(weights).filter(([k]) => !k.endsWith('.num_batches_tracked'))));
+    const backend = weights['fc.weight']!.backend;
+    // The layers' own initial values are overwritten at once; a private stream keeps the global one untouched.
+    const generator = new Generator(0);
+    for (const c of FID_INCEPTION_CONVS) {
+      const parts = c.name.split('.');
+      let parent: nn.AnyModule = this as unknown as nn.AnyModule;
+      for (const p of parts.slice(0, -1)) {
+        let next: nn.AnyModule | null = null;
+        try { next = parent.getSubmodule(p); } catch { next = null; }
+        parent = next ?? parent.registerModule(p, new Block() as nn.AnyModule);
+      }
+      const m = new BasicConv2d(c, backend, generator);
+      parent.registerModule(parts.at(-1)!, m as unknown as nn.AnyModule);
+      this.convs.set(c.name, m);
+    }
+    this.fc = new nn.Linear(2048, FID_INCEPTION_CLASSES, { backend, generator });
+    this.loadStateDict(weights, { strict: false });
+    for (const t of Object.values(weights)) t.dispose();
+    this.eval();
+    this.requiresGrad_(false);
   }
 
-  /** Disposes the parameter tensors. @example net.dispose(); */
-  dispose(): void {
-    for (const t of Object.values(this.weights)) t.dispose();
+  /** The parameters and running statistics by state-dict name (472 tensors, without `num_batches_tracked`). */
+  get weights(): FidInceptionWeights {
+    const out: FidInceptionWeights = {};
+    for (const [k, t] of Object.entries(this.stateDict())) {
+      if (k.endsWith('.num_batches_tracked')) t.dispose();
+      else out[k] = t;
+    }
+    return out;
   }
 
-  /** conv (no bias) → batch norm (running statistics, eps 1e-3) → ReLU. */
   private basic(name: string, x: Tensor): Tensor {
-    const c = this.convs.get(name);
-    if (!c) throw new Error(`FidInceptionV3: unknown layer '${name}'`);
-    const w = this.weights;
-    const y = conv2d(x, w[`${name}.conv.weight`]!, null, { stride: c.stride, padding: c.padding });
-    const b = batchNorm(y, w[`${name}.bn.running_mean`]!, w[`${name}.bn.running_var`]!, w[`${name}.bn.weight`]!, w[`${name}.bn.bias`]!, { eps: BN_EPS });
-    return relu(b);
+    const m = this.convs.get(name);
+    if (!m) throw new Error(`FidInceptionV3: unknown layer '${name}'`);
+    return m.call(x);
   }
 
   private seq(x: Tensor, ...names: string[]): Tensor {
@@ -114,7 +163,8 @@ export class FidInceptionV3 {
 
   /**
    * Runs the network on [N, 3, H, W] input in [-1, 1] (299×299 for the FID convention). Intermediates are freed;
-   * the returned tensors belong to the caller. `blocks: true` also returns block0..block2.
+   * the returned tensors belong to the caller. `blocks: true` also returns block0..block2. Differentiable w.r.t. `x`
+   * (wrap in `noGrad` when only the numbers are needed; {@link inceptionFeatures} does).
    *
    * @example
    * const out = net.forward(x, { blocks: true });
@@ -124,7 +174,7 @@ export class FidInceptionV3 {
     if (x.ndim !== 4 || x.shape[1] !== 3) throw new Error(`FidInceptionV3.forward: expected [N, 3, H, W] input, got [${x.shape.join(', ')}]`);
     if (x.shape[2]! < 75 || x.shape[3]! < 75) throw new Error(`FidInceptionV3.forward: input ${x.shape[2]}×${x.shape[3]} is too small (at least 75×75; FID uses 299×299)`);
     const blocks = options.blocks ?? false;
-    return noGrad(() => tidy(() => {
+    return tidy(() => {
       const out: Partial<FidInceptionOutputs> = {};
       let h = this.seq(x, 'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3');
       h = maxPool2d(h, 3, { stride: 2 });
@@ -141,9 +191,32 @@ export class FidInceptionV3 {
       h = this.mixedE('Mixed_7c', this.mixedE('Mixed_7b', this.mixedD('Mixed_7a', h), false), true);
       const pool3 = reshape(adaptiveAvgPool2d(h, 1), [x.shape[0]!, 2048]);
       out.pool3 = pool3;
-      out.logits = linear(pool3, this.weights['fc.weight']!, this.weights['fc.bias']!);
-      out.logitsUnbiased = linear(pool3, this.weights['fc.weight']!);
+      out.logits = linear(pool3, this.fc.weight, this.fc.bias);
+      out.logitsUnbiased = linear(pool3, this.fc.weight);
       return out as FidInceptionOutputs;
-    }));
+    });
+  }
+
+  /**
+   * The 2048-d pool3 features alone ([N, 2048], differentiable), for use as a feature extractor module.
+   *
+   * @example
+   * const f = net.pool3(x); // [N, 2048]
+   */
+  pool3(x: Tensor): Tensor {
+    return tidy(() => {
+      const out = this.forward(x);
+      return out.pool3;
+    });
+  }
+
+  /**
+   * The numbers only, without building a graph (`noGrad(() => net.forward(x))`).
+   *
+   * @example
+   * const { pool3 } = net.infer(x);
+   */
+  infer(x: Tensor, options: { blocks?: boolean } = {}): FidInceptionOutputs {
+    return noGrad(() => this.forward(x, options));
   }
 }
