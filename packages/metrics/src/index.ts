@@ -4,3 +4,4 @@ export * from './full-reference/index.js';
 export * from './inception/index.js';
 export * from './features/index.js';
 export * from './distribution/index.js';
+export * from './memorisation/index.js';
