@@ -149,7 +149,8 @@ function budgets(o: ImageReadOptions, op: string): Required<ImageReadOptions> {
 function checkPixels(op: string, path: string, h: ImageHeader, maxPixels: number): void {
   const px = h.width * h.height;
   if (px > maxPixels) {
-    fail(op, path, `is ${h.width}×${h.height} = ${(px / 1e6).toFixed(1)} megapixels by its ${h.format.toUpperCase()} header, over the pixel budget of ${maxPixels} (maxPixels); refused before decoding`);
+    const size = px >= 1e6 ? `${(px / 1e6).toFixed(1)} megapixels` : `${px} pixels`;
+    fail(op, path, `is ${h.width}×${h.height} = ${size} by its ${h.format.toUpperCase()} header, over the pixel budget of ${maxPixels} (maxPixels); refused before decoding`);
   }
 }
 
