@@ -1,6 +1,8 @@
 // WebGPU plumbing shared by every kernel: buffer pool, pipeline cache, uniform arena and command batching.
 import type { BackendBuffer } from '../backend.js';
 import { RadixError } from '../../errors.js';
+import { BindGroupCache } from './bind-group-cache.js';
+import { type DispatchObserver, InFlight } from './in-flight.js';
 
 /** A pooled GPU buffer; `size` is the pooled capacity in bytes. */
 export class GpuBuffer implements BackendBuffer {
@@ -58,6 +60,8 @@ export interface Binding {
 
 const ARENA_BYTES = 1 << 20;
 const MAX_DISPATCHES_PER_SUBMIT = 2048;
+/** Read-back staging buffers kept for reuse. */
+const STAGING_POOL_BYTES = 64 << 20;
 
 /** Rounds a byte size up to the pool's size classes (powers of two and 1.5× powers of two). */
 export function sizeClass(bytes: number): number {
@@ -89,6 +93,18 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
   private deviceError: string | null = null;
+  /** Storage buffers bound by dispatches recorded since the last submit (an upload into one must submit first). */
+  private readonly touched = new Set<GPUBuffer>();
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private stagingBytes = 0;
+  /** Bind groups reused across dispatches (uniforms use a dynamic offset). */
+  readonly bindGroups: BindGroupCache;
+  /** Submitted work not yet known to be complete. */
+  readonly inFlight: InFlight;
+  /** Sees every dispatch (the profiler); may wrap it in its own timed pass. */
+  observer: DispatchObserver | null = null;
+  /** Dispatches and submits recorded since the context was created. */
+  totalDispatches = 0;
 
   constructor(readonly device: GPUDevice) {
     this.queue = device.queue;
@@ -97,6 +113,8 @@ export class GpuContext {
     this.maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
     this.arena = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.arenaWords = new Uint32Array(ARENA_BYTES / 4);
+    this.bindGroups = new BindGroupCache(device);
+    this.inFlight = new InFlight(this.queue);
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.deviceError ??= err.message;
@@ -142,28 +160,30 @@ export class GpuContext {
     return Math.min(sizeClass(need), Math.max(need, Math.floor(this.maxBindingBytes / 4) * 4));
   }
 
-  /** A new buffer filled with `bytes` (mapped at creation: no ordering hazard with pending work). */
+  /**
+   * A pooled buffer filled with `bytes` through `queue.writeBuffer` (Dawn copies the data at once). If a dispatch
+   * recorded but not yet submitted uses the recycled buffer, that work is submitted first so it reads the old contents.
+   */
   upload(bytes: ArrayBufferView): GpuBuffer {
     const need = Math.max(4, Math.ceil(bytes.byteLength / 4) * 4);
-    if (need > this.maxBindingBytes) {
-      throw new RadixError('tensor', `needs a ${need}-byte buffer, more than this device's maximum storage binding (${this.maxBindingBytes} bytes)`);
+    const b = this.alloc(need, 'tensor');
+    if (bytes.byteLength === 0) return b;
+    if (this.touched.has(b.buffer)) this.flush();
+    const src = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.byteLength % 4 === 0) this.queue.writeBuffer(b.buffer, 0, src);
+    else {
+      const padded = new Uint8Array(need);
+      padded.set(src);
+      this.queue.writeBuffer(b.buffer, 0, padded);
     }
-    const size = this.capacity(need);
-    const buffer = this.device.createBuffer({
-      size,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      mappedAtCreation: true,
-    });
-    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    buffer.unmap();
-    this.allocated += size;
-    return new GpuBuffer(buffer, size);
+    return b;
   }
 
   release(b: GpuBuffer): void {
     this.allocated -= b.size;
     if (this.pooled + b.size > this.poolLimitBytes) {
       this.flush();
+      this.bindGroups.forget(b.buffer);
       b.buffer.destroy();
       return;
     }
@@ -181,9 +201,17 @@ export class GpuContext {
   }
   emptyCache(): void {
     this.flush();
-    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    for (const list of this.pool.values()) {
+      for (const b of list) {
+        this.bindGroups.forget(b);
+        b.destroy();
+      }
+    }
     this.pool.clear();
     this.pooled = 0;
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
+    this.stagingBytes = 0;
   }
 
   // ---------- kernels ----------
@@ -192,7 +220,7 @@ export class GpuContext {
     let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
       ];
       bindings.forEach((b, i) =>
         entries.push({
@@ -247,15 +275,25 @@ export class GpuContext {
     this.arenaUsed = Math.ceil((offset + bytes) / this.uniformAlign) * this.uniformAlign;
 
     const pipeline = this.pipeline(key, source, bindings);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset, size: bytes } }];
-    bindings.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buf.buffer, offset: 0, size: b.buf.size } }));
-    const group = this.device.createBindGroup({ layout: this.layout(bindings), entries });
+    const layoutKey = bindings.map((b) => (b.write ? 'w' : 'r')).join('');
+    const group = this.bindGroups.get(this.layout(bindings), layoutKey, this.arena, bytes, bindings.map((b) => ({ buffer: b.buf.buffer, size: b.buf.size })));
+    for (const b of bindings) this.touched.add(b.buf.buffer);
     this.encoder ??= this.device.createCommandEncoder();
-    this.pass ??= this.encoder.beginComputePass();
+    const timed = this.observer?.passDescriptor(key);
+    if (timed) {
+      this.pass?.end();
+      this.pass = this.encoder.beginComputePass(timed);
+    } else this.pass ??= this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, group);
+    this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    if (timed) {
+      this.pass.end();
+      this.pass = null;
+    }
     this.dispatches++;
+    this.totalDispatches++;
+    this.observer?.dispatched(key, workgroups);
   }
 
   /** Workgroup counts covering `threads` invocations of `wgSize`, folded into 2-D past the per-dimension limit. */
@@ -271,31 +309,59 @@ export class GpuContext {
     if (!this.encoder) return;
     this.pass?.end();
     this.pass = null;
+    this.observer?.beforeSubmit(this.encoder);
     if (this.arenaUsed > 0) this.queue.writeBuffer(this.arena, 0, this.arenaWords, 0, this.arenaUsed / 4);
     this.queue.submit([this.encoder.finish()]);
+    this.inFlight.submitted(this.dispatches);
+    this.observer?.afterSubmit();
     this.encoder = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
+    this.touched.clear();
+  }
+
+  /** A MAP_READ staging buffer of at least `size` bytes (pooled: reads reuse them). */
+  private takeStaging(size: number): [GPUBuffer, number] {
+    const cap = sizeClass(size);
+    const reuse = this.staging.get(cap)?.pop();
+    if (reuse) {
+      this.stagingBytes -= cap;
+      return [reuse, cap];
+    }
+    return [this.device.createBuffer({ size: cap, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), cap];
+  }
+
+  private giveStaging(b: GPUBuffer, cap: number): void {
+    if (this.stagingBytes + cap > STAGING_POOL_BYTES) {
+      b.destroy();
+      return;
+    }
+    let list = this.staging.get(cap);
+    if (!list) this.staging.set(cap, (list = []));
+    list.push(b);
+    this.stagingBytes += cap;
   }
 
   /** Copies `bytes` of a buffer back to the host; waits for all prior work. */
   async read(b: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const [staging, cap] = this.takeStaging(size);
     this.pass?.end();
     this.pass = null;
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(b.buffer, 0, staging, 0, size);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (e) {
+      staging.destroy();
       this.throwIfFailed('data');
       throw new RadixError('data', `reading back from the GPU failed: ${(e as Error).message}`);
     }
-    const out = staging.getMappedRange().slice(0, bytes);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
-    staging.destroy();
+    this.giveStaging(staging, cap);
+    this.inFlight.completedAll();
     this.throwIfFailed('data');
     return out;
   }
@@ -304,6 +370,7 @@ export class GpuContext {
   async sync(): Promise<void> {
     this.flush();
     await this.queue.onSubmittedWorkDone();
+    this.inFlight.completedAll();
     this.throwIfFailed('sync');
   }
 }

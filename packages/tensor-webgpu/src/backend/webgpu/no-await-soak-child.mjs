@@ -1,0 +1,56 @@
+// Child process of no-await-soak.test.ts: trains a tiny conv net with Adam for STEPS steps without ever awaiting
+// (no read-back, no sync), sampling RSS and the backend's object counts, then prints one JSON line with the samples.
+import { init, memory, nn, optim, randn, tidy, F, Generator } from '../../../dist/index.js';
+
+const steps = Number(process.env.SOAK_STEPS ?? 2000);
+const every = Number(process.env.SOAK_SAMPLE_EVERY ?? 100);
+const backend = await init({ backend: process.env.SOAK_BACKEND ?? 'webgpu' });
+const g = new Generator(7);
+
+class Net extends nn.Module {
+  c1 = new nn.Conv2d(3, 8, 3, { padding: 1 });
+  n1 = new nn.GroupNorm(2, 8);
+  c2 = new nn.Conv2d(8, 3, 3, { padding: 1 });
+  forward(x) {
+    return this.c2.call(F.silu(this.n1.call(this.c1.call(x))));
+  }
+}
+const net = new Net();
+const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
+const x = randn([4, 3, 16, 16], { generator: g });
+const y = randn([4, 3, 16, 16], { generator: g });
+
+const samples = [];
+const ctx = backend.ctx;
+const sample = (step) => {
+  const m = memory();
+  samples.push({
+    step,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    liveTensors: m.liveTensors,
+    poolBytes: m.poolBytes[backend.name] ?? 0,
+    liveBytes: m.liveBytes[backend.name] ?? 0,
+    bindGroupsCreated: ctx?.bindGroups.created ?? 0,
+    dispatchesInFlight: ctx?.inFlight.dispatchesInFlight ?? 0,
+  });
+};
+const t0 = performance.now();
+for (let step = 0; step < steps; step++) {
+  // A fresh batch each step (uploads must reuse pooled buffers too).
+  const xb = step % 2 ? x.add(0) : x.mul(1);
+  tidy(() => {
+    const loss = nn.mseLoss(net.call(xb), y);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+  });
+  xb.dispose();
+  if (step % every === 0 || step === steps - 1) sample(step);
+}
+const recordMs = performance.now() - t0;
+// Only now wait: the loop above never gave the event loop a turn.
+const lossValue = await tidy(() => nn.mseLoss(net.call(x), y)).item();
+const totalMs = performance.now() - t0;
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify({ backend: backend.name, device: backend.info.description, steps, recordMs, totalMs, peakRssMiB, lossValue, samples }));
+process.exit(0);
