@@ -1,7 +1,7 @@
 // `radix augment IN OUT`: runs the rudi/Augmentor pipeline of @radix/augment over a folder, writing PNG variants and a
 // manifest of every drawn parameter. Data safety: inputs are never written, OUT is locked to one process, no file the
 // manifest does not own is overwritten, and a resumed run verifies every existing output by size and SHA-256.
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -160,8 +160,8 @@ function checkRuns(manifestPath: string, runs: readonly ManifestRun[], now: Mani
  *
  * Safety: OUT may not be IN or inside it, also through symbolic links to folders not created yet; OUT is locked
  * (`.radix-augment.lock`: a second process is refused, a stale lock of a dead process is taken over with a warning);
- * a file in OUT the manifest does not list is never overwritten; every source is checked from its header (pixel
- * budget, minimum size for the distortion grid) before anything is written.
+ * a file in OUT the manifest does not list is never overwritten; every source is checked (readable, PNG CRCs and
+ * rows, pixel budget, at least the distortion grid in size) before anything is written.
  *
  * @example
  * await runAugment({ input: 'patches', output: 'aug', preset: 'rudi', seed: 1, progress: process.stderr });
@@ -175,8 +175,8 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
   const warnings = folderWarnings(listing, []);
   const inReal = realpathSync(listing.dir);
   const outAbs = resolve(o.output);
-  const inside = (): boolean => isInside(physicalPath(outAbs), inReal);
-  if (inside()) throw new UsageError(`runAugment: output folder '${o.output}' is the input folder or inside it (it resolves to '${physicalPath(outAbs)}'); refusing to write next to the inputs`);
+  const outPhysical = physicalPath(outAbs);
+  if (isInside(outPhysical, inReal)) throw new UsageError(`runAugment: output folder '${o.output}' is the input folder or inside it (it resolves to '${outPhysical}'); refusing to write next to the inputs`);
   const variants = settings.variants as number;
   const plan = planOutputs(listing.names, variants);
   const streams = new Map(listing.names.map((n) => [n, sourceStream(n)]));
