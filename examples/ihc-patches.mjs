@@ -1,5 +1,6 @@
 // Patches of the bundled IHC image with stain labels from colour deconvolution (Ruifrok & Johnston's HED matrix):
-// background, haematoxylin-dominant or DAB-dominant. Shared by the training example.
+// background, haematoxylin-dominant or DAB-dominant, and a train/test split by region (no shared pixels). Shared by the
+// training example.
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 
@@ -25,33 +26,101 @@ const HED_FROM_RGB = invert3(norm);
 /** Class names, in label order. */
 export const CLASSES = ['background', 'haematoxylin', 'DAB'];
 
-/**
- * Reads `path` (RGB PNG) and cuts non-overlapping `size`×`size` patches; returns float32 CHW data in [0, 1] and labels.
- */
-export function loadPatches(path, size = 32) {
+/** Reads an RGB PNG: width, height and RGBA bytes. */
+function readRgba(path) {
   const png = PNG.sync.read(readFileSync(path));
-  const { width, height, data } = png;
+  return { width: png.width, height: png.height, data: png.data };
+}
+
+/** One size×size patch at (x, y): CHW float32 in [0, 1] and its stain label. */
+function cutPatch({ width, data }, x, y, size) {
+  const chw = new Float32Array(3 * size * size);
+  let od = [0, 0, 0];
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      const p = ((y + j) * width + (x + i)) * 4;
+      const rgb = [data[p], data[p + 1], data[p + 2]];
+      for (let c = 0; c < 3; c++) chw[c * size * size + j * size + i] = rgb[c] / 255;
+      // Optical density, then stain concentrations by the inverse of the stain matrix.
+      const o = rgb.map((v) => -Math.log10(Math.max(v, 1) / 255));
+      for (let s = 0; s < 3; s++) od[s] += o[0] * HED_FROM_RGB[0][s] + o[1] * HED_FROM_RGB[1][s] + o[2] * HED_FROM_RGB[2][s];
+    }
+  }
+  od = od.map((v) => v / (size * size));
+  const total = od[0] + od[2];
+  return { chw, label: total < 0.15 ? 0 : od[0] >= 0.75 * od[2] ? 1 : 2 };
+}
+
+/**
+ * Reads `path` (RGB PNG) and cuts `size`×`size` patches every `stride` pixels (default: half a patch, so neighbours
+ * overlap); returns float32 CHW data in [0, 1] and labels. Overlapping patches must not be split into train and test
+ * at random (their pixels would leak): use {@link splitByRegion} for that.
+ */
+export function loadPatches(path, size = 32, stride = size / 2) {
+  const img = readRgba(path);
   const patches = [];
   const labels = [];
-  for (let y = 0; y + size <= height; y += size / 2) {
-    for (let x = 0; x + size <= width; x += size / 2) {
-      const chw = new Float32Array(3 * size * size);
-      let od = [0, 0, 0];
-      for (let j = 0; j < size; j++) {
-        for (let i = 0; i < size; i++) {
-          const p = ((y + j) * width + (x + i)) * 4;
-          const rgb = [data[p], data[p + 1], data[p + 2]];
-          for (let c = 0; c < 3; c++) chw[c * size * size + j * size + i] = rgb[c] / 255;
-          // Optical density, then stain concentrations by the inverse of the stain matrix.
-          const o = rgb.map((v) => -Math.log10(Math.max(v, 1) / 255));
-          for (let s = 0; s < 3; s++) od[s] += o[0] * HED_FROM_RGB[0][s] + o[1] * HED_FROM_RGB[1][s] + o[2] * HED_FROM_RGB[2][s];
-        }
-      }
-      od = od.map((v) => v / (size * size));
-      const total = od[0] + od[2];
-      labels.push(total < 0.15 ? 0 : od[0] >= 0.75 * od[2] ? 1 : 2);
+  for (let y = 0; y + size <= img.height; y += stride) {
+    for (let x = 0; x + size <= img.width; x += stride) {
+      const { chw, label } = cutPatch(img, x, y, size);
       patches.push(chw);
+      labels.push(label);
     }
   }
   return { patches, labels, size };
+}
+
+/**
+ * A train/test split by region: the image is tiled into `block`×`block` squares, a seeded `testFraction` of them
+ * (redrawn until every class appears in the test set) is held out, and patches are cut only inside one square — so
+ * no pixel of a test patch is in any training patch. Training squares are cut every `trainStride` pixels
+ * (overlapping patches, free augmentation), test squares every `size` pixels (no overlap).
+ */
+export function splitByRegion(path, { size = 32, block = 64, testFraction = 0.2, seed = 7, trainStride = 16 } = {}) {
+  const img = readRgba(path);
+  const cols = Math.floor(img.width / block);
+  const rows = Math.floor(img.height / block);
+  const squares = [];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) squares.push([c * block, r * block]);
+  const cut = (list, stride) => {
+    const patches = [];
+    const labels = [];
+    const origins = [];
+    for (const [bx, by] of list) {
+      for (let y = by; y + size <= by + block; y += stride) {
+        for (let x = bx; x + size <= bx + block; x += stride) {
+          const { chw, label } = cutPatch(img, x, y, size);
+          patches.push(chw);
+          labels.push(label);
+          origins.push([x, y]);
+        }
+      }
+    }
+    return { patches, labels, origins };
+  };
+  let state = seed >>> 0;
+  const rnd = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const order = squares.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const nTest = Math.max(1, Math.round(squares.length * testFraction));
+    const testIds = new Set(order.slice(0, nTest));
+    const test = cut(squares.filter((_, i) => testIds.has(i)), size);
+    if (CLASSES.some((_, k) => !test.labels.includes(k))) continue;
+    const train = cut(squares.filter((_, i) => !testIds.has(i)), trainStride);
+    return { train, test, size, block, testSquares: squares.filter((_, i) => testIds.has(i)), trainSquares: squares.filter((_, i) => !testIds.has(i)) };
+  }
+  throw new Error(`splitByRegion: no draw of ${testFraction * 100}% of the ${block}-pixel squares holds every class`);
+}
+
+/** Pixels shared by any training patch and any test patch (0 for a sound split). */
+export function sharedPixels(split) {
+  const seen = new Set();
+  for (const [x, y] of split.train.origins) for (let j = 0; j < split.size; j++) for (let i = 0; i < split.size; i++) seen.add((y + j) * 65536 + x + i);
+  let shared = 0;
+  for (const [x, y] of split.test.origins) for (let j = 0; j < split.size; j++) for (let i = 0; i < split.size; i++) if (seen.has((y + j) * 65536 + x + i)) shared++;
+  return shared;
 }

@@ -1,26 +1,31 @@
 // Proof by training: a small CNN learns to tell background, haematoxylin- and DAB-dominant 32×32 patches of the
-// bundled IHC image (labels from colour deconvolution), on the best device; prints accuracy and steps per second.
+// bundled IHC image (labels from colour deconvolution), on the best device; prints held-out accuracy (test regions
+// share no pixel with training patches) and steps per second.
 import { fileURLToPath } from 'node:url';
 import { F, Generator, init, memory, nn, noGrad, optim, tensor, tidy } from '@radix/tensor-webgpu';
-import { CLASSES, loadPatches } from './ihc-patches.mjs';
+import { CLASSES, sharedPixels, splitByRegion } from './ihc-patches.mjs';
 
 const backend = await init({ backend: process.env.RADIX_BACKEND ?? 'auto' });
 console.log(`device: ${backend.info.backend} — ${backend.info.description}`);
 
-const { patches, labels, size } = loadPatches(fileURLToPath(new URL('./data/ihc.png', import.meta.url)), 32);
-// Deterministic shuffle, then 80% train / 20% test.
+// Train/test split by region: 64-pixel squares of the image are held out whole (20%, every class present) and
+// patches are cut inside one square only, so no test pixel is in any training patch (overlapping patches split at
+// random would leak: a test patch would share half its pixels with training patches).
+const split = splitByRegion(fileURLToPath(new URL('./data/ihc.png', import.meta.url)), { size: 32, block: 64, testFraction: 0.2, seed: 7 });
+const { size } = split;
+const shared = sharedPixels(split);
+if (shared !== 0) throw new Error(`train and test patches share ${shared} pixels`);
 let seed = 12345;
 const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const order = patches.map((_, i) => i).sort(() => rnd() - 0.5);
-const cut = Math.floor(order.length * 0.8);
-const split = (ids) => {
-  const x = new Float32Array(ids.length * 3 * size * size);
-  ids.forEach((id, k) => x.set(patches[id], k * 3 * size * size));
-  return { x: tensor(x, { shape: [ids.length, 3, size, size] }), y: ids.map((id) => labels[id]) };
+const toSet = ({ patches, labels }) => {
+  const x = new Float32Array(patches.length * 3 * size * size);
+  patches.forEach((p, k) => x.set(p, k * 3 * size * size));
+  return { x: tensor(x, { shape: [patches.length, 3, size, size] }), y: labels };
 };
-const train = split(order.slice(0, cut));
-const test = split(order.slice(cut));
-console.log(`patches: ${patches.length} (${train.y.length} train, ${test.y.length} test), classes: ${CLASSES.join(', ')}`);
+const train = toSet(split.train);
+const test = toSet(split.test);
+const count = (y) => CLASSES.map((_, k) => y.filter((v) => v === k).length).join('/');
+console.log(`patches: ${train.y.length} train (${split.trainSquares.length} squares of ${split.block} px, stride 16), ${test.y.length} test (${split.testSquares.length} held-out squares, no overlap); classes ${CLASSES.join('/')}: train ${count(train.y)}, test ${count(test.y)}; shared pixels 0`);
 
 class StainNet extends nn.Module {
   c1 = new nn.Conv2d(3, 16, 3, { padding: 1, generator: new Generator(1) });

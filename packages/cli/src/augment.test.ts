@@ -26,24 +26,30 @@ describe.each(['cpu', 'webgpu'] as const)('radix augment on %s', (backend) => {
     expect(r.written).toBe(6);
     expect(r.skipped).toBe(0);
     const pngs = readdirSync(out).filter((f) => f.endsWith('.png')).sort();
-    expect(pngs).toEqual(['a_0.png', 'a_1.png', 'a_2.png', 'b_0.png', 'b_1.png', 'b_2.png']);
+    expect(pngs).toEqual(['a_png_0.png', 'a_png_1.png', 'a_png_2.png', 'b_png_0.png', 'b_png_1.png', 'b_png_2.png']);
     expect(chunks.join('')).toMatch(/augment: 6\/6 \(100%\)/);
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as AugmentManifest;
     expect(Object.keys(m.sources)).toEqual(['a.png', 'b.png']);
     expect(m.settings).toMatchObject({ preset: 'rudi', variants: 3, p: 0.7, rotate: 15, zoom: [1, 1.2], magnitude: 5, seed: 1 });
     for (const e of m.sources['a.png']!) expect(e.operations.map((o) => o.op)).toEqual(['rotate', 'zoom', 'randomDistortion']);
-    const b1 = readImage(join(out, 'b_1.png'));
+    const b1 = readImage(join(out, 'b_png_1.png'));
     expect([b1.width, b1.height]).toEqual([20, 12]);
     // Resume: delete one output; only it is redrawn, with the same parameters and the same pixels.
-    const before = readFileSync(join(out, 'b_1.png'));
-    const mtimeA = statSync(join(out, 'a_0.png')).mtimeMs;
-    rmSync(join(out, 'b_1.png'));
+    const before = readFileSync(join(out, 'b_png_1.png'));
+    const mtimeA = statSync(join(out, 'a_png_0.png')).mtimeMs;
+    rmSync(join(out, 'b_png_1.png'));
     const again = await runAugment({ input, output: out, variants: 3, preset: 'rudi', seed: 1, backend });
     expect(again.written).toBe(1);
+    expect(again.repaired).toBe(1);
     expect(again.skipped).toBe(5);
-    expect(readFileSync(join(out, 'b_1.png')).equals(before)).toBe(true);
-    expect(statSync(join(out, 'a_0.png')).mtimeMs).toBe(mtimeA);
-    expect(again.manifest).toEqual(m);
+    expect(readFileSync(join(out, 'b_png_1.png')).equals(before)).toBe(true);
+    expect(statSync(join(out, 'a_png_0.png')).mtimeMs).toBe(mtimeA);
+    const noRun = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === 'run' ? undefined : x)));
+    expect(noRun(again.manifest.sources)).toEqual(noRun(m.sources));
+    expect(again.manifest.sources['b.png']!.map((e) => e.run)).toEqual([0, 1, 0]);
+    expect(again.manifest.runs).toHaveLength(2);
+    expect(again.manifest.runs[1]).toMatchObject({ backend, radix: m.runs[0]!.radix });
+    for (const e of m.sources['b.png']!) expect(e.sha256).toMatch(/^[0-9a-f]{64}$/);
     // Inputs untouched.
     expect(readdirSync(input).sort()).toEqual(['a.png', 'b.png']);
   });

@@ -1,14 +1,23 @@
 // `radix augment IN OUT`: runs the rudi/Augmentor pipeline of @radix/augment over a folder, writing PNG variants and a
-// manifest of every drawn parameter; never touches the input folder and resumes an interrupted run.
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
+// manifest of every drawn parameter. Data safety: inputs are never written, OUT is locked to one process, no file the
+// manifest does not own is overwritten, and a resumed run verifies every existing output by size and SHA-256.
+import { lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import { init, tensor } from '@radix/tensor-webgpu';
-import { HostRandom, Pipeline, type DrawnSample } from '@radix/augment';
+import { init, tensor, type Tensor } from '@radix/tensor-webgpu';
+import { HostRandom, Pipeline } from '@radix/augment';
+import { digest, loadManifest, MANIFEST_VERSION, planOutputs, sourceStream, verifyOutput, type AugmentManifest, type ManifestOutput, type ManifestRun } from './augment-manifest.js';
+import { cliVersion } from './dispatch.js';
 import { UsageError } from './kit/errors.js';
 import { writeFileAtomic } from './kit/output.js';
-import { listImageFolder, readImage } from './images.js';
+import { checkImageFile, folderWarnings, listImageFolder, readImage } from './images.js';
+import { acquireOutputLock, LOCK_FILE } from './output-lock.js';
 import { createProgress, silentProgress, type ProgressStream } from './progress.js';
+import { isInside, physicalPath } from './safe-paths.js';
+
+export type { AugmentManifest, ManifestOutput, ManifestRun } from './augment-manifest.js';
 
 /** Options of {@link runAugment} (the flags of `radix augment`). */
 export interface AugmentOptions {
@@ -28,44 +37,31 @@ export interface AugmentOptions {
   magnitude?: number;
   /** Random-distortion grid [width, height] (default [4, 4]). */
   grid?: [number, number];
-  /** Seed of the host parameter draws (default 1). */
+  /** Seed of the host parameter draws, any integer in [0, 2^53) (default 1). */
   seed?: number;
   backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Pixel budget per source image, checked from its header before decoding (default 64,000,000). */
+  maxPixels?: number;
+  /**
+   * Resume a folder written by another radix version or on another backend (default false: refused, because the
+   * pixels would not all come from one implementation). Each output records the run that wrote it.
+   */
+  allowMixed?: boolean;
   /** Progress destination (default none). */
   progress?: ProgressStream;
 }
 
-/** One output file and the parameters drawn for it. */
-export interface ManifestOutput {
-  file: string;
-  operations: DrawnSample['operations'];
-}
-
-/** The `manifest.json` written to OUT. */
-export interface AugmentManifest {
-  tool: 'radix augment';
-  version: 1;
-  settings: Record<string, unknown>;
-  /** Source file name → its outputs, in variant order. */
-  sources: Record<string, ManifestOutput[]>;
-}
-
 /** Summary of a run. */
 export interface AugmentResult {
+  /** Outputs written by this run. */
   written: number;
+  /** Outputs already present and verified (size and SHA-256 as recorded), kept. */
   skipped: number;
+  /** Of `written`, those the manifest already listed but were missing, truncated, modified or unfinished. */
+  repaired: number;
+  /** Skipped folder entries, a taken-over stale lock, and the like. */
+  warnings: string[];
   manifest: AugmentManifest;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 function buildSettings(o: AugmentOptions): { pipeline: Pipeline; settings: Record<string, unknown> } {
@@ -93,7 +89,7 @@ function buildSettings(o: AugmentOptions): { pipeline: Pipeline; settings: Recor
   return { pipeline, settings };
 }
 
-async function writePngAtomic(path: string, data: Float32Array, c: number, h: number, w: number): Promise<void> {
+async function writePngAtomic(path: string, data: Float32Array, c: number, h: number, w: number): Promise<{ bytes: number; sha256: string }> {
   const png = new PNG({ width: w, height: h });
   const plane = h * w;
   for (let i = 0; i < plane; i++) {
@@ -103,17 +99,69 @@ async function writePngAtomic(path: string, data: Float32Array, c: number, h: nu
     }
     png.data[i * 4 + 3] = 255;
   }
+  const bytes = PNG.sync.write(png);
   try {
-    await writeFileAtomic(path, PNG.sync.write(png));
+    await writeFileAtomic(path, bytes);
   } catch (e) {
     throw new Error(`runAugment: ${(e as Error).message}`);
   }
+  return digest(bytes);
+}
+
+/** Version of an installed workspace package, from its package.json. */
+function packageVersion(name: string): string {
+  try {
+    const main = createRequire(import.meta.url).resolve(name);
+    return (JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Checks every source before anything is decoded or written: readable, sound (PNG chunks, CRCs and rows; JPEG end
+ * marker), within the pixel budget, and at least as large as the distortion grid (each tile needs a pixel). Throws
+ * listing every bad file. */
+function preflight(dir: string, names: readonly string[], settings: Record<string, unknown>, maxPixels: number | undefined): void {
+  const problems: string[] = [];
+  const grid = settings.magnitude ? (settings.grid as [number, number]) : null;
+  for (const name of names) {
+    try {
+      const h = checkImageFile(join(dir, name), { maxPixels });
+      if (grid && (h.width < grid[0] || h.height < grid[1])) {
+        problems.push(`'${join(dir, name)}' is ${h.width}×${h.height}, smaller than the ${grid[0]}×${grid[1]} distortion grid (--grid; every tile needs at least one pixel)`);
+      }
+    } catch (e) {
+      problems.push((e as Error).message.replace(/^checkImageFile: /, ''));
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`runAugment: ${problems.length} source image${problems.length === 1 ? '' : 's'} cannot be augmented, so nothing was written:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+  }
+}
+
+/** Refuses a resume whose earlier runs used another version or backend, unless allowed (then it is only recorded). */
+function checkRuns(manifestPath: string, runs: readonly ManifestRun[], now: ManifestRun, allowMixed: boolean): string[] {
+  const differ = runs.filter((r) => r.backend !== now.backend || r.radix !== now.radix || r.augment !== now.augment);
+  if (differ.length === 0) return [];
+  const was = differ.map((r) => `radix ${r.radix}, augment ${r.augment}, ${r.backend}`).filter((v, i, a) => a.indexOf(v) === i).join('; ');
+  const msg = `'${manifestPath}' was written by ${was}; this run is radix ${now.radix}, augment ${now.augment}, ${now.backend}`;
+  if (!allowMixed) {
+    throw new UsageError(`runAugment: ${msg}. Resuming would mix outputs of two implementations (pixels can differ in the last bit); rerun with --backend ${differ[0]!.backend} on the same version, or pass --allow-mixed to continue (each output records its run)`);
+  }
+  return [`${msg}; continuing because of --allow-mixed (each output records its run)`];
 }
 
 /**
- * Writes `variants` augmented PNGs per image of `input` into `output`, plus `manifest.json` (source → outputs and
- * every drawn parameter). Parameters come from a host generator seeded per source (seed and file name), so a rerun
- * with the same settings skips outputs the manifest lists whose files exist and redraws identically for the rest.
+ * Writes `variants` augmented PNGs per image of `input` into `output`, plus `manifest.json` (source → outputs with
+ * size, SHA-256 and every drawn parameter; the runs that wrote the folder). Output names come from the whole source
+ * name (`a.png` → `a_png_000.png`, `a.jpg` → `a_jpg_000.png`). Parameters come from a host generator seeded per
+ * source (the 53-bit seed and a 53-bit hash of the file name), so a rerun with the same settings verifies the
+ * outputs the manifest lists (size and SHA-256), keeps the good ones and redraws identically the rest.
+ *
+ * Safety: OUT may not be IN or inside it, also through symbolic links to folders not created yet; OUT is locked
+ * (`.radix-augment.lock`: a second process is refused, a stale lock of a dead process is taken over with a warning);
+ * a file in OUT the manifest does not list is never overwritten; every source is checked (readable, PNG CRCs and
+ * rows, pixel budget, at least the distortion grid in size) before anything is written.
  *
  * @example
  * await runAugment({ input: 'patches', output: 'aug', preset: 'rudi', seed: 1, progress: process.stderr });
@@ -121,60 +169,117 @@ async function writePngAtomic(path: string, data: Float32Array, c: number, h: nu
 export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
   const { pipeline, settings } = buildSettings(o);
   if (!o.input || !o.output) throw new UsageError('runAugment: needs an input folder and an output folder (radix augment IN OUT)');
-  const listing = listImageFolder(o.input);
-  const inReal = realpathSync(listing.dir);
-  const outAbs = resolve(o.output);
-  const outReal = existsSync(outAbs) ? realpathSync(outAbs) : outAbs;
-  if (isInside(outReal, inReal)) throw new UsageError(`runAugment: output folder '${o.output}' is the input folder or inside it; refusing to write next to the inputs`);
-  mkdirSync(outAbs, { recursive: true });
-  const manifestPath = join(outAbs, 'manifest.json');
-  let manifest: AugmentManifest = { tool: 'radix augment', version: 1, settings, sources: {} };
-  if (existsSync(manifestPath)) {
-    const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as AugmentManifest;
-    if (JSON.stringify(old.settings) !== JSON.stringify(settings)) {
-      throw new UsageError(`runAugment: '${manifestPath}' was written with other settings (${JSON.stringify(old.settings)}); use a new output folder`);
-    }
-    manifest = old;
-  }
   const backendName = o.backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(backendName)) throw new UsageError(`runAugment: unknown backend '${String(backendName)}' (expected auto, webgpu, cpu)`);
-  const backend = await init({ backend: backendName });
+  const listing = listImageFolder(o.input);
+  const warnings = folderWarnings(listing, []);
+  const inReal = realpathSync(listing.dir);
+  const outAbs = resolve(o.output);
+  const outPhysical = physicalPath(outAbs);
+  if (isInside(outPhysical, inReal)) throw new UsageError(`runAugment: output folder '${o.output}' is the input folder or inside it (it resolves to '${outPhysical}'); refusing to write next to the inputs`);
   const variants = settings.variants as number;
-  const progress = o.progress ? createProgress('augment', listing.names.length * variants, o.progress) : silentProgress;
-  let written = 0;
-  let skipped = 0;
-  for (const name of listing.names) {
-    const rng = new HostRandom(((settings.seed as number) * 0x100000000 + fnv1a(name)) % Number.MAX_SAFE_INTEGER);
-    const done = new Map((manifest.sources[name] ?? []).map((e) => [e.file, e]));
-    const entries: ManifestOutput[] = [];
-    const stem = basename(name, extname(name));
-    const digits = String(variants - 1).length;
-    let img: ReturnType<typeof tensor> | undefined;
-    for (let k = 0; k < variants; k++) {
-      const drawn = pipeline.draw(0, rng);
-      const file = `${stem}_${String(k).padStart(digits, '0')}.png`;
-      if (done.has(file) && existsSync(join(outAbs, file))) {
-        entries.push(done.get(file)!);
-        skipped++;
-        progress.tick();
-        continue;
-      }
-      if (!img) {
-        const d = readImage(join(listing.dir, name));
-        img = tensor(d.data, { backend, shape: [1, 3, d.height, d.width] });
-      }
-      const out = pipeline.apply(img, drawn);
-      const data = Float32Array.from((await out.data()) as Float32Array);
-      await writePngAtomic(join(outAbs, file), data, 3, img.shape[2]!, img.shape[3]!);
-      out.dispose();
-      entries.push({ file, operations: drawn.operations });
-      written++;
-      progress.tick();
+  const plan = planOutputs(listing.names, variants);
+  const streams = new Map(listing.names.map((n) => [n, sourceStream(n)]));
+  if (new Set(streams.values()).size !== streams.size) throw new Error('runAugment: two source names hash to one random stream; rename one of them');
+  preflight(listing.dir, listing.names, settings, o.maxPixels);
+  mkdirSync(outAbs, { recursive: true });
+  // Checked again now that OUT exists: a link created meanwhile must not redirect the writes into IN.
+  if (isInside(realpathSync(outAbs), inReal)) throw new UsageError(`runAugment: output folder '${o.output}' resolves into the input folder; refusing to write next to the inputs`);
+  const lock = acquireOutputLock(outAbs);
+  if (lock.tookOver) warnings.push(`${outAbs}: ${lock.tookOver}`);
+  try {
+    const manifestPath = join(outAbs, 'manifest.json');
+    const old = loadManifest(manifestPath);
+    if (old && JSON.stringify(old.settings) !== JSON.stringify(settings)) {
+      throw new UsageError(`runAugment: '${manifestPath}' was written with other settings (${JSON.stringify(old.settings)}); use a new output folder`);
     }
-    img?.dispose();
-    manifest.sources[name] = entries;
-    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    const owned = new Set<string>([LOCK_FILE, 'manifest.json']);
+    for (const list of Object.values(old?.sources ?? {})) for (const e of list) owned.add(e.file);
+    const foreign: string[] = [];
+    for (const files of plan.values()) for (const f of files) if (!owned.has(f) && exists(join(outAbs, f))) foreign.push(f);
+    if (foreign.length > 0) {
+      throw new Error(`runAugment: ${foreign.length} file${foreign.length === 1 ? '' : 's'} in '${outAbs}' would be overwritten but ${old ? 'its manifest does not list them' : 'the folder has no manifest'}, so radix augment did not write them: ${foreign.slice(0, 10).join(', ')}${foreign.length > 10 ? ', …' : ''}. Nothing was written; move them or use another output folder`);
+    }
+    const backend = await init({ backend: backendName });
+    const run: ManifestRun = {
+      started: new Date().toISOString(), radix: cliVersion(), augment: packageVersion('@radix/augment'), backend: backend.name,
+      device: backend.info.description, host: hostname(), pid: process.pid,
+    };
+    warnings.push(...checkRuns(manifestPath, old?.runs ?? [], run, o.allowMixed ?? false));
+    const manifest: AugmentManifest = old ?? { tool: 'radix augment', version: MANIFEST_VERSION, settings, runs: [], sources: {} };
+    const runIndex = manifest.runs.push(run) - 1;
+    const save = async (): Promise<void> => {
+      lock.check();
+      await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    };
+    const progress = o.progress ? createProgress('augment', listing.names.length * variants, o.progress) : silentProgress;
+    let written = 0;
+    let skipped = 0;
+    let repaired = 0;
+    for (const name of listing.names) {
+      const rng = new HostRandom(settings.seed as number, streams.get(name)!);
+      const before = new Map((manifest.sources[name] ?? []).map((e) => [e.file, e]));
+      const files = plan.get(name)!;
+      // Draw every variant (the stream must advance identically), then decide what is already there and sound.
+      const draws = files.map(() => pipeline.draw(0, rng));
+      const entries: ManifestOutput[] = [];
+      const todo: number[] = [];
+      files.forEach((file, k) => {
+        const prev = before.get(file);
+        const same = prev !== undefined && JSON.stringify(prev.operations) === JSON.stringify(draws[k]!.operations);
+        if (same && verifyOutput(join(outAbs, file), prev) === 'ok') {
+          entries.push(prev);
+          return;
+        }
+        entries.push({ file, bytes: null, sha256: null, run: runIndex, operations: draws[k]!.operations });
+        todo.push(k);
+      });
+      skipped += files.length - todo.length;
+      progress.tick(files.length - todo.length);
+      if (todo.length === 0) continue; // every output verified: the manifest already lists exactly these entries
+      // Claim the outputs about to be written before writing them, so an interruption leaves them owned (unfinished).
+      manifest.sources[name] = entries;
+      await save();
+      let img: Tensor | undefined;
+      let lastSave = Date.now();
+      try {
+        for (const k of todo) {
+          if (!img) {
+            const d = readImage(join(listing.dir, name), { maxPixels: o.maxPixels });
+            img = tensor(d.data, { backend, shape: [1, 3, d.height, d.width] });
+          }
+          const out = pipeline.apply(img, draws[k]!);
+          const data = Float32Array.from((await out.data()) as Float32Array);
+          out.dispose();
+          lock.check();
+          const file = files[k]!;
+          const d = await writePngAtomic(join(outAbs, file), data, 3, img.shape[2]!, img.shape[3]!);
+          Object.assign(entries[k]!, d);
+          written++;
+          if (before.has(file)) repaired++;
+          progress.tick();
+          if (Date.now() - lastSave > 5000) {
+            await save();
+            lastSave = Date.now();
+          }
+        }
+      } finally {
+        img?.dispose();
+      }
+      await save();
+    }
+    progress.done();
+    return { written, skipped, repaired, warnings, manifest };
+  } finally {
+    lock.release();
   }
-  progress.done();
-  return { written, skipped, manifest };
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -48,6 +48,8 @@ export interface EvalOptions {
   batchSize?: number;
   /** Refuse folders that hold non-image files (default false: ignore and warn). */
   strict?: boolean;
+  /** Largest image accepted in pixels, read from each header before decoding (default 64,000,000). */
+  maxPixels?: number;
   /** Resize convention to 299² for the Inception metrics (default 'pytorch-bilinear', as pytorch-fid). */
   resize?: InceptionResize;
   /** Path of pt_inception-2015-12-05-6726825d.pth (default: RADIX_INCEPTION_WEIGHTS, then the PyTorch hub cache). */
@@ -123,7 +125,7 @@ function normalise(o: EvalOptions) {
     resize, batchSize, kidSubsets: positiveInt('KID subsets', o.kidSubsets, 100), kidSubsetSize: positiveInt('KID subset size', o.kidSubsetSize, 1000),
     isSplits: positiveInt('IS splits', o.isSplits, 10), prK: positiveInt('precision/recall k', o.prK, 3), dcK: positiveInt('density/coverage k', o.dcK, 5),
   };
-  return { real: resolve(o.real), fake: resolve(o.fake), paired, metrics, ssimMode, dataRange, sizePolicy, backend, batchSize, strict: o.strict ?? false, json: o.json, features };
+  return { real: resolve(o.real), fake: resolve(o.fake), paired, metrics, ssimMode, dataRange, sizePolicy, backend, batchSize, strict: o.strict ?? false, json: o.json, features, maxPixels: o.maxPixels };
 }
 
 function inside(child: string, parent: string): boolean {
@@ -209,7 +211,7 @@ async function evaluate(
       const reals: DecodedImage[] = [];
       const fakes: DecodedImage[] = [];
       for (const n of names.slice(start, start + o.batchSize)) {
-        const [r, f] = await reconcilePair(readImage(join(o.real, n)), readImage(join(o.fake, n)), o.sizePolicy);
+        const [r, f] = await reconcilePair(readImage(join(o.real, n), { maxPixels: o.maxPixels }), readImage(join(o.fake, n), { maxPixels: o.maxPixels }), o.sizePolicy);
         reals.push(r);
         fakes.push(f);
         decodedNotes.real.push({ ...r, data: new Float32Array(0) });
@@ -239,8 +241,8 @@ async function evaluate(
   }
   if (net) {
     const mk = (label: string, n: number) => (options.progress ? createProgress(label, n, options.progress) : silentProgress);
-    const real = await folderFeatures(net, realList, o.features, mk('features real', realList.names.length));
-    const fake = await folderFeatures(net, fakeList, o.features, mk('features fake', fakeList.names.length));
+    const real = await folderFeatures(net, realList, o.features, mk('features real', realList.names.length), { maxPixels: o.maxPixels });
+    const fake = await folderFeatures(net, fakeList, o.features, mk('features fake', fakeList.names.length), { maxPixels: o.maxPixels });
     if (!o.metrics.some((m) => (PAIRED_METRICS as readonly string[]).includes(m))) {
       decodedNotes.real.push(...real.decoded);
       decodedNotes.fake.push(...fake.decoded);
@@ -252,9 +254,28 @@ async function evaluate(
   result.warnings.push(...folderWarnings(realList, decodedNotes.real), ...folderWarnings(fakeList, decodedNotes.fake));
   if (jsonTarget !== undefined) {
     result.jsonPath = jsonTarget;
-    await writeFileAtomic(jsonTarget, resultToJson(result));
+    try {
+      await writeFileAtomic(jsonTarget, resultToJson(result));
+    } catch (e) {
+      delete result.jsonPath;
+      throw new EvalOutputError(`runEval: the results were computed but the JSON could not be written: ${(e as Error).message}`, result);
+    }
   }
   return result;
+}
+
+/**
+ * Thrown by {@link runEval} when every metric was computed but the `json` file could not be written; `result` holds
+ * the numbers, so callers can still report them (`radix eval` prints the table before failing with exit code 1).
+ *
+ * @example
+ * try { await runEval(o); } catch (e) { if (e instanceof EvalOutputError) console.log(formatReport(e.result)); throw e; }
+ */
+export class EvalOutputError extends Error {
+  override name = 'EvalOutputError';
+  constructor(message: string, readonly result: EvalResult) {
+    super(message);
+  }
 }
 
 async function fullReference(m: MetricName, a: Tensor, b: Tensor, o: ReturnType<typeof normalise>): Promise<PerImageResult> {

@@ -5,7 +5,7 @@ import {
   densityCoverage, featureStats, FidInceptionV3, frechetDistance, inceptionFeatures, inceptionScore, kid,
   loadFidInceptionWeights, precisionRecall, type FeatureMatrix, type InceptionResize,
 } from '@radix/metrics';
-import { imagesToTensor, readImage, type DecodedImage, type ImageFolderListing } from './images.js';
+import { imagesToTensor, readImage, type DecodedImage, type ImageFolderListing, type ImageReadOptions } from './images.js';
 import type { Progress } from './progress.js';
 
 /** Metrics computed on Inception features rather than on image pairs. */
@@ -48,14 +48,14 @@ export async function loadInception(path?: string): Promise<FidInceptionV3> {
  * @example
  * const f = await folderFeatures(net, listImageFolder('real'), settings, silentProgress);
  */
-export async function folderFeatures(net: FidInceptionV3, listing: ImageFolderListing, s: FeatureMetricSettings, progress: Progress): Promise<FolderFeatures> {
+export async function folderFeatures(net: FidInceptionV3, listing: ImageFolderListing, s: FeatureMetricSettings, progress: Progress, read: ImageReadOptions = {}): Promise<FolderFeatures> {
   const n = listing.names.length;
   const pool3 = new Float32Array(n * 2048);
   const logits = new Float32Array(n * 1008);
   const decoded: DecodedImage[] = [];
   let row = 0;
   for (let start = 0; start < n; start += s.batchSize) {
-    const imgs = listing.names.slice(start, start + s.batchSize).map((name) => readImage(join(listing.dir, name)));
+    const imgs = listing.names.slice(start, start + s.batchSize).map((name) => readImage(join(listing.dir, name), read));
     for (let i = 0; i < imgs.length;) {
       let j = i + 1;
       while (j < imgs.length && imgs[j]!.width === imgs[i]!.width && imgs[j]!.height === imgs[i]!.height) j++;

@@ -1,10 +1,10 @@
 // Image folder reading: every PNG flavour and JPEG decode to the expected [0, 1] RGB planes; bad folders and files
 // are refused with messages naming them.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { init } from '@radix/tensor-webgpu';
-import { listImageFolder, readImage, readImageFolder } from './images.js';
+import { folderWarnings, listImageFolder, readImage, readImageFolder } from './images.js';
 import { pattern, tempDir, writeJpeg, writePalettePng, writePng } from './test-images.js';
 
 await init({ backend: 'cpu' });
@@ -95,6 +95,25 @@ describe('listImageFolder / readImageFolder', () => {
     expect(names).toEqual(['a.JPG', 'b.png']);
     expect(warnings[0]).toMatch(/ignored 2 non-image entries: notes\.txt, sub\//);
     images.dispose();
+  });
+
+  it('skips unreadable entries (dangling link, link loop, no read permission) and lists them in a warning', () => {
+    const dir = tempDir('unreadable');
+    writePng(join(dir, 'ok.png'), 4, 4, pattern(4, 4, 1));
+    symlinkSync(join(dir, 'missing.png'), join(dir, 'gone.png'));
+    symlinkSync(join(dir, 'loop.png'), join(dir, 'loop.png'));
+    // Root reads any file, so the permission case is only observable as another user.
+    const asRoot = process.getuid?.() === 0;
+    writePng(join(dir, 'secret.png'), 4, 4, pattern(4, 4, 2));
+    chmodSync(join(dir, 'secret.png'), 0);
+    const l = listImageFolder(dir);
+    const expected = [{ name: 'gone.png', reason: `dangling symbolic link to ${join(dir, 'missing.png')}` }, { name: 'loop.png', reason: 'symbolic link loop' }];
+    if (!asRoot) expected.push({ name: 'secret.png', reason: 'permission denied' });
+    expect(l.unreadable).toEqual(expected);
+    expect(l.names).toEqual(asRoot ? ['ok.png', 'secret.png'] : ['ok.png']);
+    expect(folderWarnings(l, [])[0]).toBe(`${dir}: skipped ${expected.length} unreadable entries: ${expected.map((e) => `${e.name} (${e.reason})`).join(', ')}`);
+    expect(() => listImageFolder(dir, { strict: true })).toThrow(/non-image or unreadable entries \(strict mode\): gone\.png \(dangling symbolic link/);
+    chmodSync(join(dir, 'secret.png'), 0o644);
   });
 
   it('refuses a folder of mixed sizes as one tensor', () => {

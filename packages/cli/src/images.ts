@@ -6,7 +6,7 @@ import { extname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { RadixError, tensor, type Tensor } from '@radix/tensor-webgpu';
-import { checkPng, isJpeg, isPng, NeedMoreBytes, parseImageHeader, type ImageHeader } from './image-header.js';
+import { checkPng, isPng, NeedMoreBytes, parseImageHeader, type ImageHeader } from './image-header.js';
 
 /** File extensions treated as images (lower case). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
@@ -149,7 +149,8 @@ function budgets(o: ImageReadOptions, op: string): Required<ImageReadOptions> {
 function checkPixels(op: string, path: string, h: ImageHeader, maxPixels: number): void {
   const px = h.width * h.height;
   if (px > maxPixels) {
-    fail(op, path, `is ${h.width}×${h.height} = ${(px / 1e6).toFixed(1)} megapixels by its ${h.format.toUpperCase()} header, over the pixel budget of ${maxPixels} (maxPixels); refused before decoding`);
+    const size = px >= 1e6 ? `${(px / 1e6).toFixed(1)} megapixels` : `${px} pixels`;
+    fail(op, path, `is ${h.width}×${h.height} = ${size} by its ${h.format.toUpperCase()} header, over the pixel budget of ${maxPixels} (maxPixels); refused before decoding`);
   }
 }
 
@@ -195,23 +196,16 @@ export function readImageHeader(path: string, options: ImageReadOptions = {}): I
   }
 }
 
-/**
- * Decodes one PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or baseline/progressive
- * JPEG file into RGB planes in [0, 1]. The format is taken from the file's signature, not its extension. Gray is
- * replicated to three channels and alpha is dropped (both recorded in `notes`).
- *
- * Header first: the size is read from the PNG IHDR / JPEG frame header and an image over `maxPixels` is refused before
- * anything is decoded; a PNG's chunk lengths, CRCs and compressed rows are checked, so a truncated file ("holds 2 of
- * 1000 rows"), a bad CRC or a JPEG without its end marker is reported as such. Every failure is a RadixError naming
- * the file.
- *
- * @example
- * const img = readImage('real/0001.png');
- * console.log(img.width, img.height, img.data[0]); // red of the top-left pixel, in [0, 1]
- * readImage('scan.png', { maxPixels: 200e6 }); // allow a 200-megapixel slide
- */
-export function readImage(path: string, options: ImageReadOptions = {}): DecodedImage {
-  const op = 'readImage';
+/** A file read and checked by {@link checkImageFile}, ready to decode. */
+interface CheckedImage {
+  abs: string;
+  buf: Buffer;
+  header: ImageHeader;
+  /** Notes of the structure check (e.g. bytes after the end ignored). */
+  notes: string[];
+}
+
+function readChecked(op: string, path: string, options: ImageReadOptions): CheckedImage {
   const { maxPixels, maxFileBytes } = budgets(options, op);
   const abs = resolve(path);
   let buf: Buffer;
@@ -232,15 +226,46 @@ export function readImage(path: string, options: ImageReadOptions = {}): Decoded
     return fail(op, path, m.startsWith('neither') ? `is ${m}` : `is not a readable image: ${m}`);
   }
   checkPixels(op, path, header, maxPixels);
-  const kind = isPng(buf) ? 'PNG' : 'JPEG';
-  let notes: string[];
   try {
-    notes = isPng(buf) ? checkPng(buf, header) : checkJpegEnd(buf);
+    return { abs, buf, header, notes: isPng(buf) ? checkPng(buf, header) : checkJpegEnd(buf) };
   } catch (e) {
-    return fail(op, path, `is not a readable ${kind} file: ${(e as Error).message}`);
+    return fail(op, path, `is not a readable ${isPng(buf) ? 'PNG' : 'JPEG'} file: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Everything {@link readImage} checks before decoding pixels — the header and the pixel budget; for a PNG every
+ * chunk's length and CRC and that the compressed data holds every row; for a JPEG its end-of-image marker — without
+ * allocating the image. For checking a whole folder before any work starts.
+ *
+ * @example
+ * for (const n of names) checkImageFile(join(dir, n)); // throws naming the first bad file
+ */
+export function checkImageFile(path: string, options: ImageReadOptions = {}): ImageHeader {
+  return readChecked('checkImageFile', path, options).header;
+}
+
+/**
+ * Decodes one PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or baseline/progressive
+ * JPEG file into RGB planes in [0, 1]. The format is taken from the file's signature, not its extension. Gray is
+ * replicated to three channels and alpha is dropped (both recorded in `notes`).
+ *
+ * Header first: the size is read from the PNG IHDR / JPEG frame header and an image over `maxPixels` is refused before
+ * anything is decoded; a PNG's chunk lengths, CRCs and compressed rows are checked, so a truncated file ("holds 2 of
+ * 1000 rows"), a bad CRC or a JPEG without its end marker is reported as such. Every failure is a RadixError naming
+ * the file.
+ *
+ * @example
+ * const img = readImage('real/0001.png');
+ * console.log(img.width, img.height, img.data[0]); // red of the top-left pixel, in [0, 1]
+ * readImage('scan.png', { maxPixels: 200e6 }); // allow a 200-megapixel slide
+ */
+export function readImage(path: string, options: ImageReadOptions = {}): DecodedImage {
+  const op = 'readImage';
+  const { abs, buf, header, notes } = readChecked(op, path, options);
+  const kind = header.format === 'png' ? 'PNG' : 'JPEG';
   try {
-    const img = isPng(buf) ? decodePng(abs, buf) : decodeJpeg(abs, buf, maxPixels);
+    const img = header.format === 'png' ? decodePng(abs, buf) : decodeJpeg(abs, buf, options.maxPixels ?? DEFAULT_MAX_PIXELS);
     if (img.width !== header.width || img.height !== header.height) throw new Error(`decoded ${img.width}×${img.height}, but the header says ${header.width}×${header.height}`);
     img.notes.push(...notes);
     return img;

@@ -107,3 +107,80 @@ export function writeJpeg(path: string, w: number, h: number, rgb: Uint8Array, q
   }
   writeFileSync(path, jpeg.encode({ width: w, height: h, data: rgba }, quality).data);
 }
+
+/** What {@link encodePng} writes. */
+export interface RawPngSpec {
+  width: number;
+  height: number;
+  colorType: 0 | 2 | 3 | 4 | 6;
+  bitDepth: 1 | 2 | 4 | 8 | 16;
+  /** Adam7 interlacing. */
+  interlace?: boolean;
+  /** Sample c (0-based channel of the colour type) of pixel (x, y), in [0, 2^bitDepth). */
+  sample: (x: number, y: number, c: number) => number;
+  /** PLTE entries for colour type 3. */
+  palette?: [number, number, number][];
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Encodes a PNG by hand (every colour type and bit depth, Adam7 or not; filter 0 rows), for decoder tests that pngjs's
+ * encoder cannot produce. Returns the file bytes and, separately, the raw (uncompressed) scanline data.
+ *
+ * @example
+ * const { png } = encodePng({ width: 5, height: 3, colorType: 0, bitDepth: 2, interlace: true, sample: (x) => x % 4 });
+ */
+export function encodePng(spec: RawPngSpec): { png: Buffer; raw: Buffer } {
+  const ch = CHANNELS[spec.colorType]!;
+  const passes = spec.interlace
+    ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]
+    : [[0, 0, 1, 1]];
+  const rows: Buffer[] = [];
+  for (const [x0, y0, dx, dy] of passes) {
+    const xs: number[] = [];
+    for (let x = x0!; x < spec.width; x += dx!) xs.push(x);
+    if (xs.length === 0) continue;
+    for (let y = y0!; y < spec.height; y += dy!) {
+      const bits = xs.length * ch * spec.bitDepth;
+      const row = Buffer.alloc(1 + Math.ceil(bits / 8));
+      let bit = 0;
+      for (const x of xs) {
+        for (let c = 0; c < ch; c++) {
+          const v = spec.sample(x, y, c);
+          if (spec.bitDepth === 16) {
+            row.writeUInt16BE(v, 1 + bit / 8);
+          } else {
+            for (let b = spec.bitDepth - 1; b >= 0; b--) {
+              if ((v >> b) & 1) row[1 + (bit >> 3)]! |= 0x80 >> (bit & 7);
+              bit++;
+            }
+            continue;
+          }
+          bit += 16;
+        }
+      }
+      rows.push(row);
+    }
+  }
+  const raw = Buffer.concat(rows);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(spec.width, 0);
+  ihdr.writeUInt32BE(spec.height, 4);
+  ihdr[8] = spec.bitDepth;
+  ihdr[9] = spec.colorType;
+  ihdr[12] = spec.interlace ? 1 : 0;
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const plte = spec.colorType === 3 ? [chunk('PLTE', Buffer.from((spec.palette ?? []).flat()))] : [];
+  return { png: Buffer.concat([sig, chunk('IHDR', ihdr), ...plte, chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]), raw };
+}
+
+/**
+ * A PNG chunk (length, type, data, CRC-32), for hand-made hostile files.
+ *
+ * @example
+ * pngChunk('IEND', Buffer.alloc(0));
+ */
+export function pngChunk(type: string, data: Buffer): Buffer {
+  return chunk(type, data);
+}

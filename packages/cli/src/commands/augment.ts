@@ -1,7 +1,7 @@
 // `radix augment IN OUT`: flags and help of the rudi/Augmentor augmentation command; the work is runAugment in
 // ../augment.ts, loaded only when the command runs.
 import { join, resolve } from 'node:path';
-import { BACKEND_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
+import { BACKEND_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
 import type { AugmentOptions } from '../augment.js';
 
 /**
@@ -17,6 +17,7 @@ export function augmentOptionsFromArgs(args: ParsedArgs, env: Record<string, str
     variants: args.integer('variants', { min: 1 }), rotate: args.number('rotate'), zoom: args.pair('zoom'),
     magnitude: args.number('magnitude'), grid: args.pair('grid'), p: args.number('p'),
     seed: args.string('seed') === undefined ? undefined : readSeed(args), backend: readBackend(args, env),
+    maxPixels: args.integer('max-pixels', { min: 1 }), allowMixed: args.flag('allow-mixed'),
   };
 }
 
@@ -39,14 +40,25 @@ export const augmentCommand: Command = {
     { name: 'p', type: 'string', arg: 'P', description: "probability of every operation (default 0.7; Augmentor's gate round(u, 1) <= p)" },
     SEED_OPTION,
     BACKEND_OPTION,
+    MAX_PIXELS_OPTION,
+    { name: 'allow-mixed', type: 'boolean', description: 'resume an OUT written by another radix version or backend (refused by default; each output records its run)' },
     QUIET_OPTION,
   ],
-  details: 'writes OUT/<name>_<k>.png and OUT/manifest.json (every drawn parameter); refuses OUT equal to or inside IN;\nrerunning with the same settings resumes.',
+  details: [
+    'writes OUT/<stem>_<ext>_<k>.png (a.png -> a_png_000.png, a.jpg -> a_jpg_000.png) and OUT/manifest.json (every drawn',
+    'parameter, each output\'s size and SHA-256, the runs that wrote OUT). Refuses OUT equal to or inside IN (also via',
+    'symbolic links), a second process on one OUT (lock file OUT/.radix-augment.lock; a stale one is taken over), and',
+    'overwriting any file in OUT the manifest does not list. Every source is checked from its header first (pixel budget,',
+    'at least the distortion grid in size). Rerunning with the same settings resumes: outputs are verified by size and',
+    'SHA-256, and missing, truncated or modified ones are written again. Unreadable entries of IN are skipped with a warning.',
+  ].join('\n'),
   async run(args, ctx) {
     const options = augmentOptionsFromArgs(args, ctx.env);
     const { runAugment } = await import('../augment.js');
     const r = await runAugment({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
-    ctx.stdout.write(`augment: ${r.written} written, ${r.skipped} already present, manifest ${join(resolve(ctx.cwd, options.output), 'manifest.json')}\n`);
+    for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
+    const again = r.repaired > 0 ? ` (${r.repaired} replacing missing, truncated or modified outputs)` : '';
+    ctx.stdout.write(`augment: ${r.written} written${again}, ${r.skipped} already present and verified, manifest ${join(resolve(ctx.cwd, options.output), 'manifest.json')}\n`);
     return 0;
   },
 };

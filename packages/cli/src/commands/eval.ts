@@ -1,6 +1,6 @@
 // `radix eval`: flags and help of the metric evaluation command; the work is runEval in ../eval.ts, loaded only
 // when the command runs (so `radix --help` does not load the metrics).
-import { BACKEND_OPTION, JSON_OPTION, QUIET_OPTION, readBackend, type Command, type ParsedArgs } from '../kit/index.js';
+import { BACKEND_OPTION, JSON_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, readBackend, type Command, type ParsedArgs } from '../kit/index.js';
 import type { EvalOptions } from '../eval.js';
 
 const METRIC_LIST = 'psnr,ssim,ms-ssim,fid,kid,is,pr,dc';
@@ -34,6 +34,7 @@ export function evalOptionsFromArgs(args: ParsedArgs, env: Record<string, string
     isSplits: args.number('is-splits'),
     prK: args.number('pr-k'),
     dcK: args.number('dc-k'),
+    maxPixels: args.integer('max-pixels', { min: 1 }),
   };
 }
 
@@ -60,15 +61,22 @@ export const evalCommand: Command = {
     JSON_OPTION,
     BACKEND_OPTION,
     { name: 'batch-size', type: 'string', arg: 'N', description: 'images per device batch (default 16)' },
-    { name: 'strict', type: 'boolean', description: 'refuse folders that hold non-image files (default: ignore them with a warning)' },
+    { name: 'strict', type: 'boolean', description: 'refuse folders that hold non-image or unreadable entries (default: skip them with a warning)' },
+    MAX_PIXELS_OPTION,
     QUIET_OPTION,
   ],
   details: 'exit codes: 0 success, 1 failure (unreadable image, size mismatch, ...), 2 usage error',
   async run(args, ctx) {
     const options = evalOptionsFromArgs(args, ctx.env);
-    const { runEval, formatReport } = await import('../eval.js');
-    const result = await runEval({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
-    ctx.stdout.write(`${formatReport(result)}\n`);
+    const { runEval, formatReport, EvalOutputError } = await import('../eval.js');
+    try {
+      const result = await runEval({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
+      ctx.stdout.write(`${formatReport(result)}\n`);
+    } catch (e) {
+      // The numbers were computed: print them before failing, so an unwritable --json path loses nothing.
+      if (e instanceof EvalOutputError) ctx.stdout.write(`${formatReport(e.result)}\n`);
+      throw e;
+    }
     return 0;
   },
 };

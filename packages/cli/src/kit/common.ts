@@ -17,6 +17,11 @@ export const BACKEND_OPTION: OptionSpec = {
 export const SEED_OPTION: OptionSpec = { name: 'seed', type: 'string', arg: 'S', description: 'seed of every random draw, a non-negative integer < 2^53 (default 1)' };
 /** `--json FILE`. */
 export const JSON_OPTION: OptionSpec = { name: 'json', type: 'string', arg: 'FILE', description: 'also write the results as JSON (atomically; never inside an input folder)' };
+/** `--max-pixels N`. */
+export const MAX_PIXELS_OPTION: OptionSpec = {
+  name: 'max-pixels', type: 'string', arg: 'N',
+  description: 'largest image accepted, in pixels (width × height, read from the header before decoding; default 64000000)',
+};
 /** `--quiet`. */
 export const QUIET_OPTION: OptionSpec = { name: 'quiet', type: 'boolean', description: 'no progress on stderr' };
 

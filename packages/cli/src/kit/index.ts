@@ -5,7 +5,7 @@ export { parseNumber, parseInteger, parsePair, parseList, parseChoice, type Inte
 export {
   ParsedArgs, parseCommandArgs, formatCommandHelp, type Command, type CommandContext, type OptionSpec, type PositionalSpec,
 } from './command.js';
-export { BACKENDS, BACKEND_OPTION, SEED_OPTION, JSON_OPTION, QUIET_OPTION, readBackend, readSeed, type BackendChoice } from './common.js';
+export { BACKENDS, BACKEND_OPTION, SEED_OPTION, JSON_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, readBackend, readSeed, type BackendChoice } from './common.js';
 export { writeFileAtomic, toJsonText } from './output.js';
 export { createProgress, silentProgress, formatDuration, type Progress, type ProgressOptions, type ProgressStream } from '../progress.js';
 export { formatTable, formatValue } from '../table.js';

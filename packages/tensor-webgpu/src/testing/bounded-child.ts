@@ -27,6 +27,8 @@ export interface BoundedChildOptions {
   cwd?: string;
   /** Text written to the child's stdin (default none). */
   input?: string;
+  /** A command the node invocation runs under, e.g. `['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']`. */
+  prefix?: readonly string[];
 }
 
 /**
@@ -44,7 +46,8 @@ export async function runBoundedChild(script: string, args: readonly string[], o
   const killAbove = options.killAboveRss ?? 3e9;
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [script, ...args], {
+    const argv = [...(options.prefix ?? []), process.execPath, script, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...options.env },
     });
     child.stdin.end(options.input ?? '');
