@@ -73,15 +73,24 @@ describe('runEval feature metrics', () => {
     const mk = (n: number, seed: number) => {
       const data = new Float32Array(n * 8);
       for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37 + seed) + 0.1 * Math.cos(i * 1.3 * seed);
-      return { pool3: { data, n, d: 8 }, logitsUnbiased: { data, n, d: 8 }, decoded: [] };
+      return { features: { data, n, d: 8 }, logitsUnbiased: { data, n, d: 8 }, decoded: [] };
     };
     const real = mk(20, 1);
     const fake = mk(6, 2);
     const s = { resize: 'tf1-bilinear' as const, batchSize: 4, kidSubsets: 2, kidSubsetSize: 5, isSplits: 2, prK: 3, dcK: 5 };
     const { rows, warnings } = await featureMetrics(['fid'], real, fake, s);
-    const want = frechetDistance(await featureStats(real.pool3), await featureStats(fake.pool3));
+    const want = frechetDistance(await featureStats(real.features), await featureStats(fake.features));
     expect(rows).toEqual([{ metric: 'fid', value: want, settings: expect.objectContaining({ resize: 'tf1-bilinear' }) }]);
     expect(want).toBeGreaterThan(0);
-    expect(warnings).toEqual(['fid: 6 images for 8 feature dimensions; the covariance is singular and FID is unreliable (use ≥ 8 images)']);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^FID: 6 generated images for 8-d inception-v3-fid features: the covariance has rank at most 5 < 8, so FID is dominated by estimation bias/);
+    expect(warnings[1]).toMatch(/the real and generated sets differ in size \(20 vs 6\)/);
+    // With a bootstrap interval and FID∞.
+    const withCi = await featureMetrics(['fid', 'kid'], mk(30, 1), mk(30, 2), { ...s, kidSubsetSize: 10, ci: { level: 0.9, reps: 20, seed: 4 }, fidInf: true, seed: 2 });
+    expect(withCi.rows.map((r) => r.metric)).toEqual(['fid', 'fid-inf', 'kid']);
+    const fid = withCi.rows[0]!;
+    expect(fid.ci).toMatchObject({ level: 0.9, reps: 20, seed: 4, method: 'basic' });
+    expect(fid.ci!.low).toBeLessThan(fid.ci!.high);
+    expect(withCi.rows[2]!.ci).toMatchObject({ method: 'percentile', reps: 20 });
   });
 });

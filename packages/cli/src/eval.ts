@@ -3,8 +3,15 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute, basename } from 'node:path';
 import { init, type Tensor } from '@radix/tensor-webgpu';
-import { INCEPTION_RESIZES, msSsim, psnr, ssim, type FidInceptionV3, type InceptionResize, type PerImageResult } from '@radix/metrics';
-import { FEATURE_METRICS, featureMetrics, folderFeatures, loadInception, type FeatureMetricSettings } from './feature-metrics.js';
+import {
+  FEATURE_EXTRACTORS, INCEPTION_RESIZES, inceptionExtractor, loadFeatureExtractor, loadLpips, loadTorchvisionResNet50, msSsim, phv, psnr, ssim,
+  type FeatureExtractor, type FidInceptionV3, type InceptionResize, type Lpips, type PerImageResult, type TorchvisionResNet50,
+} from '@radix/metrics';
+import { noGrad } from '@radix/tensor-webgpu';
+import { FEATURE_METRICS, featureMetrics, folderExtract, folderFeatures, loadInception, type FeatureMetricSettings, type IntervalSummary } from './feature-metrics.js';
+import { compareWithReference, formatReference, readReference, type ReferenceFile, type ReferenceRow } from './eval-reference.js';
+import { describeResolutions, resolutions, type EvalProvenance } from './eval-report.js';
+import { memorisationCheck, type MemorisationReport } from './eval-memorisation.js';
 import { folderWarnings, imagesToTensor, listImageFolder, readImage, type DecodedImage } from './images.js';
 import { matchPairs, reconcilePair, SIZE_POLICIES, type SizePolicy } from './pairs.js';
 import { createProgress, silentProgress, type Progress, type ProgressStream } from './progress.js';
@@ -16,11 +23,11 @@ export { UsageError } from './kit/errors.js';
 export { writeFileAtomic } from './kit/output.js';
 
 /** Full-reference metrics (need `paired`). */
-export const PAIRED_METRICS = ['psnr', 'ssim', 'ms-ssim'] as const;
+export const PAIRED_METRICS = ['psnr', 'ssim', 'ms-ssim', 'lpips', 'phv'] as const;
 /** Every metric name `runEval` accepts. */
 export const METRIC_NAMES: readonly string[] = [...PAIRED_METRICS, ...FEATURE_METRICS];
 /** SSIM conventions accepted by `ssimMode`. */
-export const SSIM_MODES = ['skimage', 'wang', 'torchmetrics'] as const;
+export const SSIM_MODES = ['skimage', 'wang', 'torchmetrics', 'torchmetrics-legacy'] as const;
 /** The metric name type. */
 export type MetricName = (typeof PAIRED_METRICS)[number] | (typeof FEATURE_METRICS)[number];
 
@@ -64,6 +71,39 @@ export interface EvalOptions {
   /** Neighbours for precision/recall (default 3) and density/coverage (default 5). */
   prK?: number;
   dcK?: number;
+  /** Bootstrap confidence level of every feature metric, e.g. 0.95 (default: no intervals). */
+  ci?: number;
+  /** Bootstrap replicates (default 200 when `ci` is set). */
+  bootstrap?: number;
+  /** Seed of the bootstrap and FID∞ draws (default 1). */
+  seed?: number;
+  /** Also report FID∞ (Chong & Forsyth 2020). */
+  fidInf?: boolean;
+  /** Feature extractor of the feature metrics: inception (default), vgg16, resnet50, or the path of a .js/.mjs module. */
+  features?: string;
+  /** Weights of the vgg16 / resnet50 extractor (torchvision .pth). */
+  featureWeights?: string;
+  /** A ready extractor instead of `features` (programmatic use and tests; not disposed by runEval). */
+  featureExtractor?: FeatureExtractor;
+  /** LPIPS backbone (default 'alex') and its two weight files. */
+  lpipsNet?: 'alex' | 'vgg';
+  lpipsBackbone?: string;
+  lpipsLinear?: string;
+  /** A ready LPIPS network (not disposed by runEval). */
+  lpipsModel?: Lpips;
+  /** torchvision ResNet-50 weights for PHV (resnet50-0676ba61.pth, as ASP used) and its thresholds (default [0.01]). */
+  phvWeights?: string;
+  phvThresholds?: number[];
+  /** A ready ResNet-50 for PHV (not disposed by runEval). */
+  phvNetwork?: TorchvisionResNet50;
+  /** A JSON file of published numbers to print next to the measured ones. */
+  reference?: string;
+  /** Folder of training images: report generated images that are near-copies of them. */
+  memorisation?: string;
+  /** Space of the memorisation check (default 'pixel'). */
+  memorisationSpace?: 'pixel' | 'features';
+  /** Flag generated images closer than this × the training set's median nearest-neighbour distance (default 1/3). */
+  memorisationThreshold?: number;
   /** Where the progress bar goes (default none). */
   progress?: ProgressStream;
 }
@@ -75,6 +115,8 @@ export interface MetricResult {
   value: number;
   /** Standard deviation where the metric defines one. */
   std?: number;
+  /** Bootstrap interval (with `ci`). */
+  ci?: IntervalSummary;
   /** Per-image values in `names` order (full-reference metrics). */
   perImage?: number[];
   /** The settings this number depends on, in words. */
@@ -90,6 +132,12 @@ export interface EvalResult {
   names?: string[];
   metrics: MetricResult[];
   warnings: string[];
+  /** N, resolutions, resize convention and feature extractor: what the numbers are comparable under. */
+  provenance: EvalProvenance;
+  /** The measured-vs-published comparison (with `reference`). */
+  reference?: { source?: string; rows: ReferenceRow[] };
+  /** The memorisation check (with `memorisation`). */
+  memorisation?: MemorisationReport;
   /** Path of the JSON file written, if any. */
   jsonPath?: string;
 }
@@ -121,11 +169,37 @@ function normalise(o: EvalOptions) {
   const batchSize = positiveInt('batch size', o.batchSize, 16);
   const resize = o.resize ?? 'pytorch-bilinear';
   if (!INCEPTION_RESIZES.includes(resize)) throw new UsageError(`runEval: unknown resize '${String(resize)}' (expected ${INCEPTION_RESIZES.join(', ')})`);
+  const seed = o.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`runEval: seed must be a non-negative integer, got ${String(o.seed)}`);
+  if (o.ci !== undefined && !(o.ci > 0 && o.ci < 1)) throw new UsageError(`runEval: --ci must be a confidence level in (0, 1), e.g. 0.95, got ${String(o.ci)}`);
+  if (o.bootstrap !== undefined && (!Number.isInteger(o.bootstrap) || o.bootstrap < 2)) throw new UsageError(`runEval: --bootstrap must be an integer ≥ 2, got ${String(o.bootstrap)}`);
+  const ci = o.ci !== undefined || o.bootstrap !== undefined ? { level: o.ci ?? 0.95, reps: o.bootstrap ?? 200, seed: seed % 2 ** 32 } : undefined;
+  const featuresName = o.featureExtractor ? o.featureExtractor.name : (o.features ?? 'inception');
+  if (!o.featureExtractor && !(FEATURE_EXTRACTORS as readonly string[]).includes(featuresName) && !/\.m?js$/.test(featuresName)) {
+    throw new UsageError(`runEval: unknown --features '${featuresName}' (expected ${FEATURE_EXTRACTORS.join(', ')} or the path of a .js/.mjs module)`);
+  }
+  const inceptionFeaturesUsed = !o.featureExtractor && featuresName === 'inception';
+  if (metrics.includes('is') && !inceptionFeaturesUsed) throw new UsageError('runEval: the Inception Score needs the FID Inception (--features inception)');
+  const phvThresholds = o.phvThresholds ?? [0.01];
+  if (phvThresholds.length === 0 || phvThresholds.some((t) => !Number.isFinite(t) || t < 0)) throw new UsageError(`runEval: --phv-thresholds must be finite numbers ≥ 0, got ${phvThresholds.join(',')}`);
+  const lpipsNet = o.lpipsNet ?? 'alex';
+  if (lpipsNet !== 'alex' && lpipsNet !== 'vgg') throw new UsageError(`runEval: --lpips-net must be alex or vgg, got '${String(lpipsNet)}'`);
+  const memSpace = o.memorisationSpace ?? 'pixel';
+  if (memSpace !== 'pixel' && memSpace !== 'features') throw new UsageError(`runEval: --memorisation-space must be pixel or features, got '${String(memSpace)}'`);
+  const memThreshold = o.memorisationThreshold ?? 1 / 3;
+  if (!(memThreshold > 0) || !Number.isFinite(memThreshold)) throw new UsageError(`runEval: --memorisation-threshold must be a positive number, got ${String(o.memorisationThreshold)}`);
+  if (o.memorisation !== undefined && !existsSync(o.memorisation)) throw new UsageError(`runEval: the --memorisation folder '${o.memorisation}' does not exist`);
+  const reference: ReferenceFile | undefined = o.reference !== undefined ? readReference(o.reference) : undefined;
   const features: FeatureMetricSettings = {
     resize, batchSize, kidSubsets: positiveInt('KID subsets', o.kidSubsets, 100), kidSubsetSize: positiveInt('KID subset size', o.kidSubsetSize, 1000),
     isSplits: positiveInt('IS splits', o.isSplits, 10), prK: positiveInt('precision/recall k', o.prK, 3), dcK: positiveInt('density/coverage k', o.dcK, 5),
+    ...(ci ? { ci } : {}), fidInf: o.fidInf ?? false, seed: seed % 2 ** 32,
   };
-  return { real: resolve(o.real), fake: resolve(o.fake), paired, metrics, ssimMode, dataRange, sizePolicy, backend, batchSize, strict: o.strict ?? false, json: o.json, features, maxPixels: o.maxPixels };
+  return {
+    real: resolve(o.real), fake: resolve(o.fake), paired, metrics, ssimMode, dataRange, sizePolicy, backend, batchSize, strict: o.strict ?? false, json: o.json,
+    features, maxPixels: o.maxPixels, featuresName, inceptionFeaturesUsed, phvThresholds, lpipsNet, reference,
+    memorisation: o.memorisation === undefined ? undefined : resolve(o.memorisation), memSpace, memThreshold,
+  };
 }
 
 function inside(child: string, parent: string): boolean {
@@ -176,17 +250,49 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const jsonTarget = o.json !== undefined ? checkJsonTarget(o.json, [o.real, o.fake]) : undefined;
   const backend = await init({ backend: o.backend });
   const wantFeatures = o.metrics.filter((m) => (FEATURE_METRICS as readonly string[]).includes(m));
-  // Load the network before reading any image, so missing weights fail at once.
-  const net = wantFeatures.length > 0 ? (options.inceptionNet ?? (await loadInception(options.inceptionWeights))) : undefined;
+  const needExtractor = wantFeatures.length > 0 || (o.memorisation !== undefined && o.memSpace === 'features');
+  // Load every network before reading any image, so missing weights fail at once.
+  const owned: { dispose(): void }[] = [];
   try {
-    return await evaluate(o, options, backend, net, wantFeatures, jsonTarget);
+    let net: FidInceptionV3 | undefined;
+    let extractor: FeatureExtractor | undefined = options.featureExtractor;
+    if (needExtractor && !extractor) {
+      if (o.inceptionFeaturesUsed) {
+        net = options.inceptionNet ?? (await loadInception(options.inceptionWeights));
+        if (net !== options.inceptionNet) owned.push(net);
+        extractor = inceptionExtractor(net, { resize: o.features.resize, ...(options.inceptionWeights ? { weights: options.inceptionWeights } : {}) });
+      } else {
+        extractor = await loadFeatureExtractor(o.featuresName, { ...(options.featureWeights ? { weights: options.featureWeights } : {}), ...(options.resize ? { resize: options.resize } : {}) });
+        owned.push(extractor);
+      }
+    }
+    let lpipsModel = options.lpipsModel;
+    if (o.metrics.includes('lpips') && !lpipsModel) {
+      lpipsModel = await loadLpips({ net: o.lpipsNet, weights: { ...(options.lpipsBackbone ? { backbone: options.lpipsBackbone } : {}), ...(options.lpipsLinear ? { linear: options.lpipsLinear } : {}) } });
+      owned.push(lpipsModel);
+    }
+    let phvNet = options.phvNetwork;
+    if (o.metrics.includes('phv') && !phvNet) {
+      if (!options.phvWeights) throw new UsageError('runEval: phv needs torchvision ResNet-50 weights: --phv-weights resnet50-0676ba61.pth (https://download.pytorch.org/models/resnet50-0676ba61.pth, what ASP used)');
+      phvNet = await loadTorchvisionResNet50(options.phvWeights);
+      owned.push(phvNet);
+    }
+    return await evaluate(o, options, backend, { net, extractor, lpipsModel, phvNet }, wantFeatures, jsonTarget);
   } finally {
-    if (net && net !== options.inceptionNet) net.dispose();
+    for (const m of owned) m.dispose();
   }
 }
 
+/** The networks a run uses (loaded up front). */
+interface EvalNetworks {
+  net?: FidInceptionV3;
+  extractor?: FeatureExtractor;
+  lpipsModel?: Lpips;
+  phvNet?: TorchvisionResNet50;
+}
+
 async function evaluate(
-  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, net: FidInceptionV3 | undefined,
+  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, nets: EvalNetworks,
   wantFeatures: string[], jsonTarget: string | undefined,
 ): Promise<EvalResult> {
   const realList = listImageFolder(o.real, { strict: o.strict });
@@ -196,9 +302,12 @@ async function evaluate(
     sizePolicy: o.sizePolicy, batchSize: o.batchSize, strict: o.strict, backend: backend.name,
     device: backend.info.description, pixelScale: '[0, 1] (8-bit / 255, 16-bit / 65535), RGB, gray replicated, alpha dropped',
     date: new Date().toISOString(),
-    ...(wantFeatures.length > 0 ? { ...o.features, inceptionWeights: options.inceptionNet ? 'injected network' : (options.inceptionWeights ?? 'RADIX_INCEPTION_WEIGHTS or PyTorch hub cache') } : {}),
+    ...(wantFeatures.length > 0 ? { ...o.features, features: nets.extractor?.name, inceptionWeights: options.inceptionNet ? 'injected network' : (options.inceptionWeights ?? 'RADIX_INCEPTION_WEIGHTS or PyTorch hub cache') } : {}),
   };
-  const result: EvalResult = { settings, counts: { real: realList.names.length, fake: fakeList.names.length }, metrics: [], warnings: [] };
+  const result: EvalResult = {
+    settings, counts: { real: realList.names.length, fake: fakeList.names.length }, metrics: [], warnings: [],
+    provenance: { n: { real: realList.names.length, fake: fakeList.names.length }, resolution: { real: {}, fake: {} } },
+  };
   const decodedNotes: { real: DecodedImage[]; fake: DecodedImage[] } = { real: [], fake: [] };
   const paired = o.metrics.filter((m) => (PAIRED_METRICS as readonly string[]).includes(m));
   if (paired.length > 0) {
@@ -224,7 +333,32 @@ async function evaluate(
         const a = imagesToTensor(reals.slice(i, j));
         const b = imagesToTensor(fakes.slice(i, j));
         try {
-          for (const m of paired) perImage.get(m)!.push(...(await fullReference(m as MetricName, a, b, o)).perImage);
+          for (const m of paired) {
+            if (m === 'phv') {
+              const r = await phv(a, b, { network: nets.phvNet!, thresholds: o.phvThresholds, batchSize: o.batchSize });
+              r.thresholds.forEach((t, ti) => {
+                const tag = r.thresholds.length === 1 ? 'phv' : `phv@${t}`;
+                const rowsPerImage = r.perImage[ti]!;
+                const avg = rowsPerImage[0]!.map((_, i) => rowsPerImage.reduce((acc, layer) => acc + layer[i]!, 0) / rowsPerImage.length);
+                if (!perImage.has(tag)) perImage.set(tag, []);
+                perImage.get(tag)!.push(...avg);
+                r.layers.forEach((l, li) => {
+                  const key = `${tag}-${l}`;
+                  if (!perImage.has(key)) perImage.set(key, []);
+                  perImage.get(key)!.push(...rowsPerImage[li]!);
+                });
+              });
+            } else if (m === 'lpips') {
+              const d = noGrad(() => nets.lpipsModel!.forward(a.mul(2).sub(1), b.mul(2).sub(1)));
+              try {
+                perImage.get(m)!.push(...Array.from((await d.data()) as Float32Array, Number));
+              } finally {
+                d.dispose();
+              }
+            } else {
+              perImage.get(m)!.push(...(await fullReference(m as MetricName, a, b, o)).perImage);
+            }
+          }
         } finally {
           a.dispose();
           b.dispose();
@@ -234,23 +368,44 @@ async function evaluate(
       }
     }
     progress.done();
-    for (const m of paired) {
-      const values = perImage.get(m)!;
+    for (const [m, values] of perImage) {
+      if (values.length === 0) continue;
       result.metrics.push({ metric: m, value: mean(values), perImage: values, settings: metricSettings(m, o) });
     }
+    result.provenance.n.pairs = names.length;
   }
-  if (net) {
-    const mk = (label: string, n: number) => (options.progress ? createProgress(label, n, options.progress) : silentProgress);
-    const real = await folderFeatures(net, realList, o.features, mk('features real', realList.names.length), { maxPixels: o.maxPixels });
-    const fake = await folderFeatures(net, fakeList, o.features, mk('features fake', fakeList.names.length), { maxPixels: o.maxPixels });
+  const mk = (label: string, n: number) => (options.progress ? createProgress(label, n, options.progress) : silentProgress);
+  if (wantFeatures.length > 0 && nets.extractor) {
+    const read = { maxPixels: o.maxPixels };
+    const real = nets.net ? await folderFeatures(nets.net, realList, o.features, mk('features real', realList.names.length), read)
+      : await folderExtract(nets.extractor, realList, o.batchSize, mk('features real', realList.names.length), read);
+    const fake = nets.net ? await folderFeatures(nets.net, fakeList, o.features, mk('features fake', fakeList.names.length), read)
+      : await folderExtract(nets.extractor, fakeList, o.batchSize, mk('features fake', fakeList.names.length), read);
     if (!o.metrics.some((m) => (PAIRED_METRICS as readonly string[]).includes(m))) {
       decodedNotes.real.push(...real.decoded);
       decodedNotes.fake.push(...fake.decoded);
     }
-    const { rows, warnings } = await featureMetrics(wantFeatures, real, fake, o.features);
+    const ext = { name: nets.extractor.name, dim: nets.extractor.dim, description: nets.extractor.description };
+    const { rows, warnings } = await featureMetrics(wantFeatures, real, fake, { ...o.features, extractor: ext });
     result.metrics.push(...rows);
     result.warnings.push(...warnings);
+    result.provenance.featureExtractor = ext;
+    result.provenance.resize = String(ext.description.resize ?? o.features.resize);
   }
+  result.provenance.resolution = { real: resolutions(decodedNotes.real), fake: resolutions(decodedNotes.fake) };
+  if (o.memorisation !== undefined) {
+    const trainList = listImageFolder(o.memorisation, { strict: o.strict });
+    const grid = jsonTarget === undefined ? undefined : jsonTarget.replace(/\.json$/i, '') + '.memorisation.png';
+    result.memorisation = await memorisationCheck(
+      fakeList, trainList, { space: o.memSpace, k: 3, threshold: o.memThreshold, pixelSize: 64, batchSize: o.batchSize, gridPairs: 8 },
+      nets.extractor, grid, { maxPixels: o.maxPixels }, mk,
+    );
+    if (!grid) result.warnings.push('memorisation: no --json given, so the grid of the closest pairs was not written (it goes next to the JSON)');
+    if (result.memorisation.flagged.length > 0) {
+      result.warnings.push(`memorisation: ${result.memorisation.flagged.length} of ${fakeList.names.length} generated images are closer to a training image than ${o.memThreshold.toFixed(3)} × the training set's median nearest-neighbour distance (possible copies: ${result.memorisation.flagged.slice(0, 5).map((f) => `${f.fake} ≈ ${f.training}`).join(', ')}${result.memorisation.flagged.length > 5 ? ', …' : ''})`);
+    }
+  }
+  if (o.reference) result.reference = { ...(o.reference.source ? { source: o.reference.source } : {}), rows: compareWithReference(result.metrics, o.reference) };
   result.warnings.push(...folderWarnings(realList, decodedNotes.real), ...folderWarnings(fakeList, decodedNotes.fake));
   if (jsonTarget !== undefined) {
     result.jsonPath = jsonTarget;
@@ -286,11 +441,11 @@ async function fullReference(m: MetricName, a: Tensor, b: Tensor, o: ReturnType<
 }
 
 function metricSettings(m: string, o: ReturnType<typeof normalise>): Record<string, string | number | boolean> {
-  switch (m) {
-    case 'psnr': return { dataRange: o.dataRange, reduction: 'per image over all channels, then mean' };
-    case 'ssim': return { dataRange: o.dataRange, mode: o.ssimMode, color: 'channel mean', reduction: 'mean over images' };
-    default: return { dataRange: o.dataRange, convention: 'torchmetrics (gaussian 11, sigma 1.5)', scales: 5, weights: '0.0448,0.2856,0.3001,0.2363,0.1333' };
-  }
+  if (m === 'psnr') return { dataRange: o.dataRange, reduction: 'per image over all channels, then mean' };
+  if (m === 'ssim') return { dataRange: o.dataRange, mode: o.ssimMode, color: 'channel mean', reduction: 'mean over images' };
+  if (m === 'ms-ssim') return { dataRange: o.dataRange, convention: 'torchmetrics >= 1.4.2 (gaussian 11, sigma 1.5)', scales: 5, weights: '0.0448,0.2856,0.3001,0.2363,0.1333' };
+  if (m === 'lpips') return { version: '0.1', net: o.lpipsNet, input: '[0, 1] mapped to [-1, 1]' };
+  return { network: 'torchvision ResNet-50', input: "ASP evaluate.py ([0, 1] images, (x + 1)/2 then ImageNet mean/std), no resize", thresholds: o.phvThresholds.join(','), layers: m.includes('-layer') ? m.slice(m.indexOf('-layer') + 1) : 'mean of layer1..layer4' };
 }
 
 /**
@@ -303,12 +458,20 @@ function metricSettings(m: string, o: ReturnType<typeof normalise>): Record<stri
 export function formatReport(result: EvalResult): string {
   const rows = result.metrics.map((m) => [
     m.metric,
-    formatValue(m.value, m.std, m.metric === 'psnr' || m.metric === 'fid' ? 2 : 4),
+    `${formatValue(m.value, m.std, m.metric === 'psnr' || m.metric.startsWith('fid') ? 2 : 4)}${m.ci ? ` [${formatValue(m.ci.low, undefined, m.metric.startsWith('fid') ? 2 : 4)}, ${formatValue(m.ci.high, undefined, m.metric.startsWith('fid') ? 2 : 4)}] (${Math.round(m.ci.level * 100)} % CI)` : ''}`,
     String(m.perImage?.length ?? result.counts.fake),
     Object.entries(m.settings).map(([k, v]) => `${k}=${String(v)}`).join(' '),
   ]);
   const head = `real: ${String(result.settings.real)} (${result.counts.real})  fake: ${String(result.settings.fake)} (${result.counts.fake})  backend: ${String(result.settings.backend)}`;
-  const lines = [head, '', formatTable(['metric', 'value', 'n', 'settings'], rows)];
+  const p = result.provenance;
+  const prov = `resolution: real ${describeResolutions(p.resolution.real)}, fake ${describeResolutions(p.resolution.fake)}` +
+    (p.featureExtractor ? `  features: ${p.featureExtractor.name} (${p.featureExtractor.dim}-d, ${Object.entries(p.featureExtractor.description).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : '');
+  const lines = [head, prov, '', formatTable(['metric', 'value', 'n', 'settings'], rows)];
+  if (result.reference) lines.push('', formatReference(result.reference.rows, result.reference.source));
+  if (result.memorisation) {
+    const mm = result.memorisation;
+    lines.push('', `memorisation (${mm.space}, vs ${mm.training}): ${(100 * mm.fractionFlagged).toFixed(1)} % of the generated images flagged (closer than ${mm.threshold.toFixed(3)} × median training NN distance ${mm.reference.toPrecision(4)})${mm.grid ? `; closest pairs: ${mm.grid}` : ''}`);
+  }
   if (result.warnings.length) lines.push('', ...result.warnings.map((w) => `warning: ${w}`));
   if (result.jsonPath) lines.push('', `wrote ${result.jsonPath}`);
   return lines.join('\n');

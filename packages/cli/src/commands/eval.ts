@@ -1,10 +1,11 @@
 // `radix eval`: flags and help of the metric evaluation command; the work is runEval in ../eval.ts, loaded only
 // when the command runs (so `radix --help` does not load the metrics).
-import { BACKEND_OPTION, JSON_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, readBackend, type Command, type ParsedArgs } from '../kit/index.js';
+import { BACKEND_OPTION, JSON_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
+import { parseList, parseNumber } from '../kit/parsers.js';
 import type { EvalOptions } from '../eval.js';
 
-const METRIC_LIST = 'psnr,ssim,ms-ssim,fid,kid,is,pr,dc';
-const SSIM_MODE_LIST = 'skimage|wang|torchmetrics';
+const METRIC_LIST = 'psnr,ssim,ms-ssim,lpips,phv,fid,kid,is,pr,dc';
+const SSIM_MODE_LIST = 'skimage|wang|torchmetrics|torchmetrics-legacy';
 const RESIZE_LIST = 'pytorch-bilinear|tf1-bilinear|pil-bicubic';
 
 /**
@@ -35,18 +36,33 @@ export function evalOptionsFromArgs(args: ParsedArgs, env: Record<string, string
     prK: args.number('pr-k'),
     dcK: args.number('dc-k'),
     maxPixels: args.integer('max-pixels', { min: 1 }),
+    ci: args.number('ci'),
+    bootstrap: args.integer('bootstrap', { min: 2 }),
+    seed: readSeed(args),
+    fidInf: args.flag('fid-inf'),
+    features: args.string('features'),
+    featureWeights: args.string('feature-weights'),
+    lpipsNet: args.string('lpips-net') as EvalOptions['lpipsNet'],
+    lpipsBackbone: args.string('lpips-backbone'),
+    lpipsLinear: args.string('lpips-linear'),
+    phvWeights: args.string('phv-weights'),
+    phvThresholds: parseList('--phv-thresholds', args.string('phv-thresholds'))?.map((t) => parseNumber('--phv-thresholds', t)!),
+    reference: args.string('reference'),
+    memorisation: args.string('memorisation'),
+    memorisationSpace: args.string('memorisation-space') as EvalOptions['memorisationSpace'],
+    memorisationThreshold: args.number('memorisation-threshold'),
   };
 }
 
 /** `radix eval`. */
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'compare a folder of generated images with a folder of real ones (PSNR, SSIM, FID, KID, IS, P/R, D/C)',
+  summary: 'compare a folder of generated images with a folder of real ones (PSNR, SSIM, LPIPS, PHV, FID, KID, IS, P/R, D/C)',
   usage: 'radix eval --real DIR --fake DIR [options]',
   options: [
     { name: 'real', type: 'string', arg: 'DIR', description: 'reference images (PNG/JPEG)' },
     { name: 'fake', type: 'string', arg: 'DIR', description: 'generated / translated images (PNG/JPEG)' },
-    { name: 'paired', type: 'boolean', description: 'match files by name; needed by psnr, ssim, ms-ssim' },
+    { name: 'paired', type: 'boolean', description: 'match files by name; needed by psnr, ssim, ms-ssim, lpips, phv' },
     { name: 'metrics', type: 'string', arg: 'LIST', description: `comma-separated: ${METRIC_LIST} (default psnr,ssim with --paired, fid without; pr = precision+recall, dc = density+coverage)` },
     { name: 'ssim-mode', type: 'string', arg: 'MODE', description: `${SSIM_MODE_LIST} (default skimage)` },
     { name: 'data-range', type: 'string', arg: 'N', description: 'data range of the [0,1] pixels (default 1)' },
@@ -58,6 +74,21 @@ export const evalCommand: Command = {
     { name: 'is-splits', type: 'string', arg: 'N', description: 'Inception Score splits (default 10)' },
     { name: 'pr-k', type: 'string', arg: 'N', description: 'neighbours for precision/recall (default 3)' },
     { name: 'dc-k', type: 'string', arg: 'N', description: 'neighbours for density/coverage (default 5)' },
+    { name: 'features', type: 'string', arg: 'F', description: 'feature extractor of fid/kid/pr/dc: inception (default) | vgg16 (torchvision fc2 after ReLU) | resnet50 (torchvision pool) | PATH of a .js/.mjs module exporting a FeatureExtractor' },
+    { name: 'feature-weights', type: 'string', arg: 'P', description: 'torchvision weights of --features vgg16 (vgg16-397923af.pth) or resnet50 (resnet50-0676ba61.pth)' },
+    { name: 'ci', type: 'string', arg: 'LEVEL', description: 'bootstrap confidence intervals of the feature metrics at this level, e.g. 0.95 (FID: basic; others: percentile)' },
+    { name: 'bootstrap', type: 'string', arg: 'N', description: 'bootstrap replicates (default 200 with --ci)' },
+    SEED_OPTION,
+    { name: 'fid-inf', type: 'boolean', description: 'also report FID∞, FID extrapolated to infinitely many generated images (Chong & Forsyth 2020)' },
+    { name: 'lpips-net', type: 'string', arg: 'N', description: 'alex (default) | vgg: the LPIPS v0.1 backbone' },
+    { name: 'lpips-backbone', type: 'string', arg: 'P', description: 'torchvision alexnet-owt-7be5be79.pth or vgg16-397923af.pth' },
+    { name: 'lpips-linear', type: 'string', arg: 'P', description: 'the LPIPS v0.1 heads alex.pth / vgg.pth (lpips/weights/v0.1/ of github.com/richzhang/PerceptualSimilarity)' },
+    { name: 'phv-weights', type: 'string', arg: 'P', description: 'torchvision resnet50-0676ba61.pth for phv (the perceptual hash value of the ASP paper)' },
+    { name: 'phv-thresholds', type: 'string', arg: 'LIST', description: 'comma-separated PHV thresholds (default 0.01, as ASP evaluate.py)' },
+    { name: 'reference', type: 'string', arg: 'FILE', description: 'JSON { "source": "...", "values": { "fid": 43.7, ... } }: print measured vs published' },
+    { name: 'memorisation', type: 'string', arg: 'TRAIN_DIR', description: 'flag generated images that are near-copies of these training images; the grid of the closest pairs goes next to --json' },
+    { name: 'memorisation-space', type: 'string', arg: 'S', description: 'pixel (default; images pooled to 64×64) | features (the --features extractor)' },
+    { name: 'memorisation-threshold', type: 'string', arg: 'T', description: "flag when closer than T × the training set's median nearest-neighbour distance (default 0.333)" },
     JSON_OPTION,
     BACKEND_OPTION,
     { name: 'batch-size', type: 'string', arg: 'N', description: 'images per device batch (default 16)' },
