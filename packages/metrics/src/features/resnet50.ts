@@ -76,6 +76,8 @@ export interface ResNet50Stages {
  * const f = net.call(x); // [N, 2048]
  */
 export class TorchvisionResNet50 extends nn.Module {
+  /** Training mode flag of nn.Module; this network is built in eval mode (inference: batch norms use running statistics). */
+  declare training: boolean;
   readonly output: ResNet50Output;
   conv1: Conv2dLayer;
   bn1: nn.BatchNorm2d;

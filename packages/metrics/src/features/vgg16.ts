@@ -31,6 +31,8 @@ export interface Vgg16Options extends NetworkOptions {
  * const f = net.call(x); // [N, 4096] fc2 after ReLU
  */
 export class TorchvisionVGG16 extends nn.Module {
+  /** Training mode flag of nn.Module; this network is built in eval mode (inference: batch norms use running statistics). */
+  declare training: boolean;
   readonly output: Vgg16Output;
   features: Children;
   classifier: Children;

@@ -111,6 +111,8 @@ class LinearHead extends nn.Module {
  * d.mean().backward();
  */
 export class Lpips extends nn.Module<[Tensor, Tensor], Tensor> {
+  /** Training mode flag of nn.Module; this network is built in eval mode (inference: batch norms use running statistics). */
+  declare training: boolean;
   readonly spec: NetSpec;
   features: Children;
   private readonly convs: Array<{ conv: Conv2dLayer; stride: number; padding: number } | 'M'>;

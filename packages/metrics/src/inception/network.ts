@@ -57,6 +57,8 @@ class Block extends nn.Module {
  * const { pool3 } = net.forward(x); // x: [N, 3, 299, 299] in [-1, 1]
  */
 export class FidInceptionV3 extends nn.Module<[Tensor, { blocks?: boolean }?], FidInceptionOutputs> {
+  /** Training mode flag of nn.Module; this network is built in eval mode (inference: batch norms use running statistics). */
+  declare training: boolean;
   private readonly convs = new Map<string, BasicConv2d>();
   fc: nn.Linear;
 
