@@ -2,16 +2,14 @@
 // optionally writes as JSON) every number with every setting used. No process.exit here; bin.ts maps errors to codes.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute, basename } from 'node:path';
-import { init, type Tensor } from '@radix/tensor-webgpu';
-import {
-  FEATURE_EXTRACTORS, INCEPTION_RESIZES, inceptionExtractor, loadFeatureExtractor, loadLpips, loadTorchvisionResNet50, msSsim, phv, psnr, ssim,
-  type FeatureExtractor, type FidInceptionV3, type InceptionResize, type Lpips, type PerImageResult, type TorchvisionResNet50,
-} from '@radix/metrics';
-import { noGrad } from '@radix/tensor-webgpu';
-import { FEATURE_METRICS, featureMetrics, folderExtract, folderFeatures, loadInception, type FeatureMetricSettings, type IntervalSummary } from './feature-metrics.js';
+import { init } from '@radix/tensor-webgpu';
+import { FEATURE_EXTRACTORS, INCEPTION_RESIZES, type FeatureExtractor, type FidInceptionV3, type InceptionResize, type Lpips, type TorchvisionResNet50 } from '@radix/metrics';
+import { loadEvalNetworks, type EvalNetworks } from './eval-networks.js';
+import { FEATURE_METRICS, featureMetrics, folderExtract, folderFeatures, type FeatureMetricSettings, type IntervalSummary } from './feature-metrics.js';
 import { compareWithReference, formatReference, readReference, type ReferenceFile, type ReferenceRow } from './eval-reference.js';
 import { describeResolutions, resolutions, type EvalProvenance } from './eval-report.js';
 import { memorisationCheck, type MemorisationReport } from './eval-memorisation.js';
+import { pairedMetricBatch, pairedMetricSettings } from './eval-paired.js';
 import { folderWarnings, imagesToTensor, listImageFolder, readImage, type DecodedImage } from './images.js';
 import { matchPairs, reconcilePair, SIZE_POLICIES, type SizePolicy } from './pairs.js';
 import { createProgress, silentProgress, type Progress, type ProgressStream } from './progress.js';
@@ -148,8 +146,8 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
   return x;
 }
 
-/** Applies defaults and validates options; throws {@link UsageError} naming the bad option. */
-function normalise(o: EvalOptions) {
+/** @internal Applies defaults and validates options; throws {@link UsageError} naming the bad option. */
+export function normalise(o: EvalOptions) {
   if (!o.real || !o.fake) throw new UsageError('runEval: both real and fake folders are required (--real DIR --fake DIR)');
   const paired = o.paired ?? false;
   const metrics = [...new Set((o.metrics ?? (paired ? ['psnr', 'ssim'] : ['fid'])).map((m) => m.trim().toLowerCase()).filter(Boolean))];
@@ -250,46 +248,17 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const jsonTarget = o.json !== undefined ? checkJsonTarget(o.json, [o.real, o.fake]) : undefined;
   const backend = await init({ backend: o.backend });
   const wantFeatures = o.metrics.filter((m) => (FEATURE_METRICS as readonly string[]).includes(m));
-  const needExtractor = wantFeatures.length > 0 || (o.memorisation !== undefined && o.memSpace === 'features');
   // Load every network before reading any image, so missing weights fail at once.
   const owned: { dispose(): void }[] = [];
   try {
-    let net: FidInceptionV3 | undefined;
-    let extractor: FeatureExtractor | undefined = options.featureExtractor;
-    if (needExtractor && !extractor) {
-      if (o.inceptionFeaturesUsed) {
-        net = options.inceptionNet ?? (await loadInception(options.inceptionWeights));
-        if (net !== options.inceptionNet) owned.push(net);
-        extractor = inceptionExtractor(net, { resize: o.features.resize, ...(options.inceptionWeights ? { weights: options.inceptionWeights } : {}) });
-      } else {
-        extractor = await loadFeatureExtractor(o.featuresName, { ...(options.featureWeights ? { weights: options.featureWeights } : {}), ...(options.resize ? { resize: options.resize } : {}) });
-        owned.push(extractor);
-      }
-    }
-    let lpipsModel = options.lpipsModel;
-    if (o.metrics.includes('lpips') && !lpipsModel) {
-      lpipsModel = await loadLpips({ net: o.lpipsNet, weights: { ...(options.lpipsBackbone ? { backbone: options.lpipsBackbone } : {}), ...(options.lpipsLinear ? { linear: options.lpipsLinear } : {}) } });
-      owned.push(lpipsModel);
-    }
-    let phvNet = options.phvNetwork;
-    if (o.metrics.includes('phv') && !phvNet) {
-      if (!options.phvWeights) throw new UsageError('runEval: phv needs torchvision ResNet-50 weights: --phv-weights resnet50-0676ba61.pth (https://download.pytorch.org/models/resnet50-0676ba61.pth, what ASP used)');
-      phvNet = await loadTorchvisionResNet50(options.phvWeights);
-      owned.push(phvNet);
-    }
-    return await evaluate(o, options, backend, { net, extractor, lpipsModel, phvNet }, wantFeatures, jsonTarget);
+    const needExtractor = wantFeatures.length > 0 || (o.memorisation !== undefined && o.memSpace === 'features');
+    const nets = await loadEvalNetworks(o, options, needExtractor, owned);
+    return await evaluate(o, options, backend, nets, wantFeatures, jsonTarget);
   } finally {
     for (const m of owned) m.dispose();
   }
 }
 
-/** The networks a run uses (loaded up front). */
-interface EvalNetworks {
-  net?: FidInceptionV3;
-  extractor?: FeatureExtractor;
-  lpipsModel?: Lpips;
-  phvNet?: TorchvisionResNet50;
-}
 
 async function evaluate(
   o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, nets: EvalNetworks,
@@ -333,31 +302,9 @@ async function evaluate(
         const a = imagesToTensor(reals.slice(i, j));
         const b = imagesToTensor(fakes.slice(i, j));
         try {
-          for (const m of paired) {
-            if (m === 'phv') {
-              const r = await phv(a, b, { network: nets.phvNet!, thresholds: o.phvThresholds, batchSize: o.batchSize });
-              r.thresholds.forEach((t, ti) => {
-                const tag = r.thresholds.length === 1 ? 'phv' : `phv@${t}`;
-                const rowsPerImage = r.perImage[ti]!;
-                const avg = rowsPerImage[0]!.map((_, i) => rowsPerImage.reduce((acc, layer) => acc + layer[i]!, 0) / rowsPerImage.length);
-                if (!perImage.has(tag)) perImage.set(tag, []);
-                perImage.get(tag)!.push(...avg);
-                r.layers.forEach((l, li) => {
-                  const key = `${tag}-${l}`;
-                  if (!perImage.has(key)) perImage.set(key, []);
-                  perImage.get(key)!.push(...rowsPerImage[li]!);
-                });
-              });
-            } else if (m === 'lpips') {
-              const d = noGrad(() => nets.lpipsModel!.forward(a.mul(2).sub(1), b.mul(2).sub(1)));
-              try {
-                perImage.get(m)!.push(...Array.from((await d.data()) as Float32Array, Number));
-              } finally {
-                d.dispose();
-              }
-            } else {
-              perImage.get(m)!.push(...(await fullReference(m as MetricName, a, b, o)).perImage);
-            }
+          for (const [row, values] of await pairedMetricBatch(paired, a, b, o, nets)) {
+            if (!perImage.has(row)) perImage.set(row, []);
+            perImage.get(row)!.push(...values);
           }
         } finally {
           a.dispose();
@@ -370,7 +317,7 @@ async function evaluate(
     progress.done();
     for (const [m, values] of perImage) {
       if (values.length === 0) continue;
-      result.metrics.push({ metric: m, value: mean(values), perImage: values, settings: metricSettings(m, o) });
+      result.metrics.push({ metric: m, value: mean(values), perImage: values, settings: pairedMetricSettings(m, o) });
     }
     result.provenance.n.pairs = names.length;
   }
@@ -431,21 +378,6 @@ export class EvalOutputError extends Error {
   constructor(message: string, readonly result: EvalResult) {
     super(message);
   }
-}
-
-async function fullReference(m: MetricName, a: Tensor, b: Tensor, o: ReturnType<typeof normalise>): Promise<PerImageResult> {
-  const r = m === 'psnr' ? await psnr(a, b, { dataRange: o.dataRange })
-    : m === 'ssim' ? await ssim(a, b, { dataRange: o.dataRange, mode: o.ssimMode })
-      : await msSsim(a, b, { dataRange: o.dataRange });
-  return r;
-}
-
-function metricSettings(m: string, o: ReturnType<typeof normalise>): Record<string, string | number | boolean> {
-  if (m === 'psnr') return { dataRange: o.dataRange, reduction: 'per image over all channels, then mean' };
-  if (m === 'ssim') return { dataRange: o.dataRange, mode: o.ssimMode, color: 'channel mean', reduction: 'mean over images' };
-  if (m === 'ms-ssim') return { dataRange: o.dataRange, convention: 'torchmetrics >= 1.4.2 (gaussian 11, sigma 1.5)', scales: 5, weights: '0.0448,0.2856,0.3001,0.2363,0.1333' };
-  if (m === 'lpips') return { version: '0.1', net: o.lpipsNet, input: '[0, 1] mapped to [-1, 1]' };
-  return { network: 'torchvision ResNet-50', input: "ASP evaluate.py ([0, 1] images, (x + 1)/2 then ImageNet mean/std), no resize", thresholds: o.phvThresholds.join(','), layers: m.includes('-layer') ? m.slice(m.indexOf('-layer') + 1) : 'mean of layer1..layer4' };
 }
 
 /**

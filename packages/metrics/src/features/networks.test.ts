@@ -80,7 +80,9 @@ describe('torchvision state-dict keys', () => {
   });
 });
 
-describe.each(backends.map((b) => [b.name, b] as const))('torchvision ResNet-50 vs torchvision on %s', (name, backend) => {
+// The CPU backend needs ~30 s for this; with WebGPU present it is checked there (and the CPU when there is none).
+const resnetBackends = backends.length > 1 ? backends.filter((b) => b.name !== 'cpu') : backends;
+describe.each(resnetBackends.map((b) => [b.name, b] as const))('torchvision ResNet-50 vs torchvision on %s', (name, backend) => {
   it('layer1..layer4 channel means, pool and logits under the hash weights', async () => {
     const net = withHashWeights(new TorchvisionResNet50({ backend }), backend);
     const x = formulaInput(fx.inputShape, backend);
