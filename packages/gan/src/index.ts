@@ -1,3 +1,19 @@
 // Public barrel of @radix/gan: StyleGAN2 networks, losses, augmentation, freezing and training.
 /** The package's version, as published. */
 export const VERSION = '0.1.0';
+
+// networks and checkpoints
+export { StyleGAN2Generator, type StyleGAN2GeneratorConfig, type GeneratorCallOptions } from './networks/generator.js';
+export { StyleGAN2Discriminator, type StyleGAN2DiscriminatorConfig } from './networks/discriminator.js';
+export { MappingNetwork, normalize2ndMoment, type MappingNetworkOptions, type MappingCallOptions } from './networks/mapping.js';
+export { SynthesisNetwork, SynthesisBlock, type SynthesisNetworkOptions, type SynthesisBlockOptions, type SynthesisCallOptions, type Architecture } from './networks/synthesis.js';
+export { SynthesisLayer, ToRGBLayer, type NoiseMode, type SynthesisLayerOptions, type SynthesisLayerCallOptions, type ToRGBLayerOptions } from './networks/synthesis-layer.js';
+export { DiscriminatorBlock, DiscriminatorEpilogue, MinibatchStdLayer, type DiscriminatorBlockOptions, type DiscriminatorEpilogueOptions } from './networks/discriminator-block.js';
+export { FullyConnectedLayer, type FullyConnectedOptions } from './networks/fully-connected.js';
+export { Conv2dLayer, type Conv2dLayerOptions } from './networks/conv2d-layer.js';
+export { modulatedConv2d, type ModulatedConv2dOptions } from './networks/modulated-conv2d.js';
+export { conv2dResample, type Conv2dResampleOptions } from './networks/conv2d-resample.js';
+export { upfirdn2d, upsample2d, downsample2d, setupFilter, type FirPadding, type Upfirdn2dOptions, type SetupFilterOptions } from './networks/upfirdn2d.js';
+export { biasAct, activationGain, type Activation, type BiasActOptions } from './networks/bias-act.js';
+export type { NetworkInitOptions } from './networks/init.js';
+// end networks and checkpoints
