@@ -162,7 +162,7 @@ def run_case(networks, spec, seed):
     G.train()
     D.train()
     last = f'b{G.img_resolution}'
-    first = f'b{D.img_resolution}'
+    first = str(D.img_resolution)
     g_names = [k.format(last=last) for k in G_GRADS]
     g_names = [k for k in g_names if k in dict(G.named_parameters())]
     d_names = [k.format(first=first) for k in D_GRADS]
@@ -192,7 +192,10 @@ def run_case(networks, spec, seed):
     penalty = r1.square().sum([1, 2, 3])
     loss_r1 = (penalty * (1.0 / 2)).mean()
     loss_r1.backward()
-    r1_names = [k for k in d_names if dp[k].grad is not None]  # e.g. b4.out.bias does not reach the R1 gradient
+    # b4.out.bias does not reach the R1 gradient at all (None), and biases that only move lrelu kinks get
+    # (numerically) zero: those are listed in R1_zero and must be zero or absent in Radix too.
+    r1_names = [k for k in d_names if dp[k].grad is not None and float(dp[k].grad.abs().max()) > 1e-9]
+    r1_zero = [k for k in d_names if k not in r1_names]
     for k in r1_names:
         grads[f'grad.R1.{k}'] = dp[k].grad.clone()
     out['r1_grads'] = r1.detach()
@@ -217,7 +220,7 @@ def run_case(networks, spec, seed):
         'G_config': camel_kwargs(spec['G']), 'D_config': camel_kwargs(spec['D']),
         'G_keys': [[k, list(v.shape)] for k, v in sd_G.items()],
         'D_keys': [[k, list(v.shape)] for k, v in sd_D.items()],
-        'G_num_ws': G.num_ws, 'G_grads': g_names, 'D_grads': d_names, 'R1_grads': r1_names, 'r1_gamma': 1.0,
+        'G_num_ws': G.num_ws, 'G_grads': g_names, 'D_grads': d_names, 'R1_grads': r1_names, 'R1_zero': r1_zero, 'r1_gamma': 1.0,
         'file': spec['name'] + '.safetensors',
     }
     return meta, tensors

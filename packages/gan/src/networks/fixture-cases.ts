@@ -18,6 +18,7 @@ export interface NetworkFixtureCase {
   G_grads: string[];
   D_grads: string[];
   R1_grads: string[];
+  R1_zero: string[];
   r1_gamma: number;
   file: string;
 }

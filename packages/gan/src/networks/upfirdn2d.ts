@@ -1,6 +1,6 @@
 // FIR resampling of NCHW images as stylegan2-ada's upfirdn2d: upsample by zero insertion, pad or crop, filter with
 // a 2-D (or separable 1-D) FIR kernel, downsample by dropping pixels. Built from core ops, so it is differentiable twice.
-import { type Backend, type BackendName, type Tensor, F, RadixError, pad, tensor, tidy } from '@radix/tensor-webgpu';
+import { type Backend, type BackendName, type Tensor, F, RadixError, sliceScatter, tensor, tidy } from '@radix/tensor-webgpu';
 
 /** Padding [x0, x1, y0, y1] (left, right, top, bottom); negative values crop. A number pads every side. */
 export type FirPadding = number | readonly [number, number] | readonly [number, number, number, number];
@@ -106,23 +106,45 @@ export function upfirdn2d(x: Tensor, f: Tensor | null, options: Upfirdn2dOptions
   }
   return tidy(() => {
     let y = x.reshape([n * c, 1, h, w]);
-    if (up > 1) y = pad(y.reshape([n * c, 1, h, 1, w, 1]), [0, up - 1, 0, 0, 0, up - 1]).reshape([n * c, 1, h * up, w * up]);
-    if (px0 || px1 || py0 || py1) y = pad(y, [px0, px1, py0, py1]);
-    if (!f) {
-      const k = gain === 1 ? null : gain;
+    if (up > 1) y = zeroInsert(zeroInsert(y, 2, up), 3, up);
+    // Symmetric non-negative padding goes into the convolution; anything else is padded or cropped first.
+    const convPad: [number, number] = [py0 === py1 && py0 >= 0 ? py0 : 0, px0 === px1 && px0 >= 0 ? px0 : 0];
+    y = padOrCrop(y, [px0 - convPad[1], px1 - convPad[1], py0 - convPad[0], py1 - convPad[0]]);
+    let k = f ? f.mul(gain ** (f.ndim / 2)) : null;
+    if (k && !options.flipFilter) k = k.flip(f!.ndim === 2 ? [0, 1] : [0]);
+    if (!k) {
+      if (convPad[0] || convPad[1]) y = padOrCrop(y, [convPad[1], convPad[1], convPad[0], convPad[0]]);
       if (down > 1) y = y.slice(2, 0, undefined, down).slice(3, 0, undefined, down);
-      if (k !== null) y = y.mul(k);
+      if (gain !== 1) y = y.mul(gain);
+    } else if (k.ndim === 2) {
+      y = F.conv2d(y, k.reshape([1, 1, fh, fw]), null, { stride: down, padding: convPad });
     } else {
-      let k = f.mul(gain ** (f.ndim / 2));
-      if (!options.flipFilter) k = k.flip(f.ndim === 2 ? [0, 1] : [0]);
-      if (f.ndim === 2) y = F.conv2d(y, k.reshape([1, 1, fh, fw]), null, { stride: down });
-      else {
-        y = F.conv2d(y, k.reshape([1, 1, 1, fw]), null, { stride: [1, down] });
-        y = F.conv2d(y, k.reshape([1, 1, fh, 1]), null, { stride: [down, 1] });
-      }
+      y = F.conv2d(y, k.reshape([1, 1, 1, fw]), null, { stride: [1, down], padding: [0, convPad[1]] });
+      y = F.conv2d(y, k.reshape([1, 1, fh, 1]), null, { stride: [down, 1], padding: [convPad[0], 0] });
     }
     return y.reshape([n, c, outH, outW]);
   });
+}
+
+/** Inserts `up − 1` zeros after every element along `dim` (slice-scatter: cheap and twice differentiable). */
+function zeroInsert(x: Tensor, dim: number, up: number): Tensor {
+  const shape = [...x.shape];
+  shape[dim] = shape[dim]! * up;
+  return sliceScatter(x, shape, dim, 0, up);
+}
+
+/** Zero-pads (positive) or crops (negative) the last two dims by [x0, x1, y0, y1]. */
+function padOrCrop(x: Tensor, p: readonly [number, number, number, number]): Tensor {
+  let y = x;
+  for (const [dim, a, b] of [[3, p[0], p[1]], [2, p[2], p[3]]] as const) {
+    if (a < 0 || b < 0) y = y.slice(dim, Math.max(-a, 0), y.shape[dim]! - Math.max(-b, 0));
+    if (a > 0 || b > 0) {
+      const shape = [...y.shape];
+      shape[dim] = shape[dim]! + Math.max(a, 0) + Math.max(b, 0);
+      y = sliceScatter(y, shape, dim, Math.max(a, 0));
+    }
+  }
+  return y;
 }
 
 /**
