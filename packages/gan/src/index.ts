@@ -16,4 +16,7 @@ export { conv2dResample, type Conv2dResampleOptions } from './networks/conv2d-re
 export { upfirdn2d, upsample2d, downsample2d, setupFilter, type FirPadding, type Upfirdn2dOptions, type SetupFilterOptions } from './networks/upfirdn2d.js';
 export { biasAct, activationGain, type Activation, type BiasActOptions } from './networks/bias-act.js';
 export type { NetworkInitOptions } from './networks/init.js';
+export { loadStyleGAN2Pkl, type LoadStyleGAN2PklOptions, type StyleGAN2Snapshot } from './io/load-stylegan2-pkl.js';
+export { readStyleGAN2Snapshot, type SnapshotModule, type SnapshotContents, type SnapshotReadOptions } from './io/snapshot-pickle.js';
+export { generatorConfigFromKwargs, discriminatorConfigFromKwargs, camelCase } from './io/init-kwargs.js';
 // end networks and checkpoints

@@ -47,6 +47,28 @@ describe('StyleGAN2 networks (cpu smoke)', () => {
     D.dispose();
   });
 
+  it('loadStateDict lists mis-shaped, missing and unexpected keys and loads nothing then', async () => {
+    await init({ backend: 'cpu' });
+    const cfg = { zDim: 4, cDim: 0, wDim: 4, imgResolution: 8, imgChannels: 1, mappingKwargs: { numLayers: 1 }, synthesisKwargs: { channelBase: 32, channelMax: 4 } };
+    const G = new StyleGAN2Generator(cfg);
+    const sd = new StyleGAN2Generator({ ...cfg, wDim: 5 }).stateDict();
+    delete sd['synthesis.b8.conv1.noise_const'];
+    sd['synthesis.b8.extra'] = sd['mapping.fc0.bias']!;
+    const before = Array.from(await G.mappingNetwork.fc(0).weight.data());
+    let msg = '';
+    try {
+      G.loadStateDict(sd);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/size mismatch for mapping\.fc0\.weight: copying a param with shape \[5, 4\] from checkpoint, the shape in current model is \[4, 4\]/);
+    expect(msg).toMatch(/size mismatch for synthesis\.b4\.conv1\.affine\.weight/);
+    expect(msg).toMatch(/missing keys: "synthesis\.b8\.conv1\.noise_const"/);
+    expect(msg).toMatch(/unexpected keys: "synthesis\.b8\.extra"/);
+    expect(Array.from(await G.mappingNetwork.fc(0).weight.data())).toEqual(before);
+    G.dispose();
+  });
+
   it('refuses bad configurations and inputs with named errors', async () => {
     await init({ backend: 'cpu' });
     expect(() => new StyleGAN2Generator({ zDim: 8, cDim: 0, wDim: 8, imgResolution: 12, imgChannels: 3 })).toThrow(/imgResolution must be a power of two/);
