@@ -20,3 +20,8 @@ export { loadStyleGAN2Pkl, type LoadStyleGAN2PklOptions, type StyleGAN2Snapshot 
 export { readStyleGAN2Snapshot, type SnapshotModule, type SnapshotContents, type SnapshotReadOptions } from './io/snapshot-pickle.js';
 export { generatorConfigFromKwargs, discriminatorConfigFromKwargs, camelCase } from './io/init-kwargs.js';
 // end networks and checkpoints
+// losses, augmentation and training
+export * from './losses/index.js';
+export * from './augment/index.js';
+export { MinibatchSampler, type MinibatchSamplerOptions } from './train/balanced-sampler.js';
+export { seededRandom, derivedSeed } from './train/seeded-random.js';
