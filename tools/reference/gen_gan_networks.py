@@ -288,6 +288,16 @@ def main():
             write_safetensors(os.path.join(OUT, meta['file']), tensors)
             metas.append(meta)
             print(f"wrote {meta['file']}: {os.path.getsize(os.path.join(OUT, meta['file']))} bytes", file=sys.stderr)
+        # Freeze-D: layers below freeze_layers hold weight/bias as buffers; the state-dict keys stay the same.
+        torch.manual_seed(0)
+        Dz = networks.Discriminator(c_dim=0, img_resolution=16, img_channels=3, channel_base=64, channel_max=8,
+                                    block_kwargs=dict(freeze_layers=3))
+        frozen_case = {'D_kwargs': {'c_dim': 0, 'img_resolution': 16, 'img_channels': 3, 'channel_base': 64, 'channel_max': 8,
+                                    'block_kwargs': {'freeze_layers': 3}},
+                       'D_config': {'cDim': 0, 'imgResolution': 16, 'imgChannels': 3, 'channelBase': 64, 'channelMax': 8,
+                                    'blockKwargs': {'freezeLayers': 3}},
+                       'D_keys': [[k, list(v.shape)] for k, v in Dz.state_dict().items()],
+                       'D_parameters': [k for k, _ in Dz.named_parameters()]}
         op_metas, op_tensors = run_ops(tmp)
         write_safetensors(os.path.join(OUT, 'ops.safetensors'), op_tensors)
         print(f"wrote ops.safetensors: {os.path.getsize(os.path.join(OUT, 'ops.safetensors'))} bytes", file=sys.stderr)
@@ -300,6 +310,7 @@ def main():
             'tolerance': {'rtol': 1e-4, 'atol': 1e-4},
             'cases': metas,
             'ops': op_metas,
+            'freeze_d': frozen_case,
         }
         path = os.path.join(OUT, 'networks.json')
         with open(path + '.tmp', 'w') as f:

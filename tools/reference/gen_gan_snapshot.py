@@ -13,8 +13,9 @@ training/training_loop.py writes network-snapshot-*.pkl (keys training_set_kwarg
 
 Writes packages/gan/fixtures/snapshot/:
 - network-snapshot-tiny.pkl: the snapshot (G_ema's weights differ from G's: an EMA step is emulated; p = 0.3125).
-- network-snapshot-evil-src.pkl: the same, but every module_src is Python code that would create a marker file
-  when executed (the reader must load it without running anything).
+- network-snapshot-evil-src.pkl: the same, pickled with protocol 2 (as older Pythons wrote it: GLOBAL and BINPUT
+  instead of STACK_GLOBAL and MEMOIZE), and every module_src is Python code that would create marker files when
+  executed (the reader must load it without running anything).
 - expected.safetensors + expected.json: inputs z, c and G_ema/G/D outputs (noise 'const', ψ 0.7, force_fp32) to
   check the loaded networks.
 """
@@ -91,14 +92,14 @@ def main():
             snapshot_data[name] = module
             del module
         os.makedirs(OUT, exist_ok=True)
-        for fname, text in [('network-snapshot-tiny.pkl', PLACEHOLDER), ('network-snapshot-evil-src.pkl', EVIL)]:
+        for fname, text, protocol in [('network-snapshot-tiny.pkl', PLACEHOLDER, pickle.DEFAULT_PROTOCOL), ('network-snapshot-evil-src.pkl', EVIL, 2)]:
             for m in [snapshot_data['G'], snapshot_data['D'], snapshot_data['G_ema'], snapshot_data['augment_pipe']]:
                 for sub in m.modules():
                     if hasattr(type(sub), '_orig_module_src'):
                         type(sub)._orig_module_src = text
             path = os.path.join(OUT, fname)
             with open(path + '.tmp', 'wb') as f:
-                pickle.dump(snapshot_data, f)
+                pickle.dump(snapshot_data, f, protocol=protocol)
             os.replace(path + '.tmp', path)
             print(f'wrote {path}: {os.path.getsize(path)} bytes', file=sys.stderr)
         gen = torch.Generator().manual_seed(3)

@@ -51,12 +51,20 @@ describe('loadStyleGAN2Pkl', () => {
     snap.D!.dispose();
   });
 
-  it('never executes the source code a snapshot embeds', async () => {
+  it('never executes the source code a snapshot embeds (protocol 2 pickle)', async () => {
     for (const m of meta.evil_markers as string[]) rmSync(m, { force: true });
     const { modules } = await readStyleGAN2Snapshot(join(FIX, 'network-snapshot-evil-src.pkl'));
     expect(Object.keys(modules).sort()).toEqual(['D', 'G', 'G_ema', 'augment_pipe']);
     expect(modules.G!.initKwargs.z_dim).toBe(8);
+    // The same networks as the protocol-4 file: G_ema reproduces the original's images.
+    const snap = await loadStyleGAN2Pkl(join(FIX, 'network-snapshot-evil-src.pkl'), { backend: 'cpu' });
+    const ex = await loadSafetensors(join(FIX, 'expected.safetensors'), { backend: 'cpu' });
+    const img = snap.G_ema!.call(ex['in.z']!, ex['in.c']!, { truncationPsi: 0.7, noiseMode: 'const' });
+    expectClose(await img.data(), await ex['out.G_ema.img']!.data(), { rtol: 1e-4, atol: 1e-4 }, 'G_ema (protocol 2)');
+    expect(snap.augmentPipe?.p).toBe(meta.p);
     for (const m of meta.evil_markers as string[]) expect(existsSync(m)).toBe(false);
+    dispose([img, ex]);
+    for (const n of [snap.G, snap.G_ema, snap.D]) n?.dispose();
   });
 
   it('refuses a GLOBAL of os.system before calling anything, naming the file', async () => {

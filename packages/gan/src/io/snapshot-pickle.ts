@@ -92,6 +92,12 @@ function snapshotGlobals(storages: Map<StorageRef, Uint8Array>, limits: { maxPic
     return ref;
   };
   g['dnnlib.util.EasyDict'] = () => new Map();
+  // Protocols < 4 pickle sets by REDUCE (protocol 2 under Python 2's module name).
+  const set = (args: unknown[]) => (args.length === 0 ? new Set() : Array.isArray(args[0]) ? new Set(args[0]) : fail('set() of a non-list'));
+  for (const m of ['builtins', '__builtin__']) {
+    g[`${m}.set`] = set;
+    g[`${m}.frozenset`] = set;
+  }
   g['numpy.dtype'] = (args) => (typeof args[0] === 'string' ? new NumpyDType(args[0]) : fail('numpy.dtype without a type string'));
   g['numpy.core.multiarray.scalar'] = numpyScalar;
   g['numpy._core.multiarray.scalar'] = numpyScalar;

@@ -24,6 +24,17 @@ describe('StyleGAN2 networks (cpu smoke)', () => {
     D.dispose();
   });
 
+  it("freeze-D (blockKwargs.freezeLayers) keeps the original's keys and turns exactly its frozen layers into buffers", async () => {
+    await init({ backend: 'cpu' });
+    const f = (networkFixtureCases() as unknown as { freeze_d: { D_config: ConstructorParameters<typeof StyleGAN2Discriminator>[0]; D_keys: [string, number[]][]; D_parameters: string[] } }).freeze_d;
+    const D = new StyleGAN2Discriminator(f.D_config);
+    const sd = D.stateDict();
+    expect(new Map(Object.entries(sd).map(([k, t]) => [k, [...t.shape]]))).toEqual(new Map(f.D_keys));
+    expect(D.namedParameters().map(([k]) => k).sort()).toEqual([...f.D_parameters].sort());
+    dispose(sd);
+    D.dispose();
+  });
+
   it('generates and discriminates with the documented shapes', async () => {
     await init({ backend: 'cpu' });
     manualSeed(1);
