@@ -1,7 +1,7 @@
 // Smoke test of the StyleGAN2 networks on the CPU: the state-dict keys and shapes equal the original's for every
 // reference configuration, forward passes have the right shapes, and bad arguments are refused with named errors.
 import { describe, expect, it } from 'vitest';
-import { dispose, init, manualSeed, randn, tensor } from '@radix/tensor-webgpu';
+import { F, dispose, grad, init, manualSeed, memory, randn, tensor, tidy } from '@radix/tensor-webgpu';
 import { StyleGAN2Discriminator } from './discriminator.js';
 import { networkFixtureCases } from './fixture-cases.js';
 import { StyleGAN2Generator } from './generator.js';
@@ -112,6 +112,36 @@ describe('StyleGAN2 networks (cpu smoke)', () => {
     expect(msg).toMatch(/unexpected keys: "synthesis\.b8\.extra"/);
     expect(Array.from(await G.mappingNetwork.fc(0).weight.data())).toEqual(before);
     G.dispose();
+  });
+
+  it('leaves no live tensors behind after forward, backward and R1 steps', async () => {
+    await init({ backend: 'cpu' });
+    const G = new StyleGAN2Generator({ zDim: 8, cDim: 2, wDim: 8, imgResolution: 8, imgChannels: 3, mappingKwargs: { numLayers: 2 }, synthesisKwargs: { channelBase: 64, channelMax: 8 } });
+    const D = new StyleGAN2Discriminator({ cDim: 2, imgResolution: 8, imgChannels: 3, channelBase: 64, channelMax: 8, mappingKwargs: { numLayers: 1 }, epilogueKwargs: { mbstdGroupSize: 2 } });
+    const c = tensor([1, 0, 0, 1], { shape: [2, 2] });
+    const step = () => {
+      for (const train of [true, false]) {
+        G.train(train);
+        tidy(() => F.softplus(D.call(G.call(randn([2, 8]), c, { noiseMode: 'random', truncationPsi: 0.8, truncationCutoff: 2 }), c).neg()).mean().backward());
+      }
+      const x = randn([2, 3, 8, 8]).requiresGrad_();
+      tidy(() => {
+        const [r1] = grad(D.call(x, c).sum(), [x], { createGraph: true });
+        r1!.square().sum().backward();
+      });
+      x.grad?.dispose();
+      x.dispose();
+      G.zeroGrad();
+      D.zeroGrad();
+    };
+    step();
+    const before = memory().liveTensors;
+    step();
+    step();
+    expect(memory().liveTensors).toBe(before);
+    c.dispose();
+    G.dispose();
+    D.dispose();
   });
 
   it('refuses bad configurations and inputs with named errors', async () => {
