@@ -23,10 +23,10 @@ export interface NetworkFixtureCase {
   file: string;
 }
 
-/** The fixture folder of the networks. */
+/** The fixture folder of the networks. @example join(NETWORK_FIXTURES, 'uncond.safetensors') */
 export const NETWORK_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'networks');
 
-/** Reads networks.json. */
+/** Reads networks.json. @example networkFixtureCases().cases.map((c) => c.name) */
 export function networkFixtureCases(): { commit: string; tolerance: { rtol: number; atol: number }; cases: NetworkFixtureCase[] } {
   return JSON.parse(readFileSync(join(NETWORK_FIXTURES, 'networks.json'), 'utf8'));
 }

@@ -48,7 +48,7 @@ export function randnBuffer(shape: readonly number[], options: NetworkInitOption
   return randn([...shape], { backend: options.backend, generator: options.generator });
 }
 
-/** Checks that `v` is a positive integer (or ≥ `min`) and names the argument when it is not. */
+/** Checks that `v` is an integer ≥ `min` (default 1) and names the argument when it is not. @example checkInt('G', 'zDim', 512, 0) */
 export function checkInt(op: string, name: string, v: unknown, min = 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
     throw new RadixError(op, `${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);

@@ -52,14 +52,14 @@ export function setupFilter(taps: number | readonly number[] | readonly (readonl
   return tensor(new Float32Array(flat.map((v) => v * g)), { shape, backend: options.backend });
 }
 
-/** Width and height of a filter (1×1 for none), like the original's `_get_filter_size`. */
+/** Width and height of a filter (1×1 for none), like the original's `_get_filter_size`. @example filterSize(setupFilter([1, 3, 3, 1])) // [4, 4] */
 export function filterSize(f: Tensor | null): [fw: number, fh: number] {
   if (!f) return [1, 1];
   if (f.ndim !== 1 && f.ndim !== 2) throw new RadixError('upfirdn2d', `the filter must be 1-D or 2-D, got shape [${f.shape.join(', ')}]`);
   return [f.shape[f.ndim - 1]!, f.shape[0]!];
 }
 
-/** Padding as [x0, x1, y0, y1]. */
+/** Padding as [x0, x1, y0, y1]. @example parsePadding([1, 2]) // [1, 1, 2, 2] */
 export function parsePadding(padding: FirPadding): [number, number, number, number] {
   const p = typeof padding === 'number' ? [padding, padding, padding, padding] : padding.length === 2 ? [padding[0], padding[0], padding[1], padding[1]] : [...padding];
   if (p.length !== 4 || !p.every((v) => Number.isInteger(v))) throw new RadixError('upfirdn2d', `padding must be an integer, [x, y] or [x0, x1, y0, y1], got ${JSON.stringify(padding)}`);
