@@ -2,6 +2,20 @@
 /** The package's version, as published. */
 export const VERSION = '0.1.0';
 
+// UNet and training
+export {
+  type UNet2DConfig, type DownBlockType, type UpBlockType, type ActivationName, DEFAULT_UNET2D_CONFIG, DOWN_BLOCK_TYPES, UP_BLOCK_TYPES,
+  ACTIVATIONS, resolveUNet2DConfig, toDiffusersConfig,
+} from './unet/config.js';
+export { UNet2DModel, type UNetCallOptions } from './unet/unet-2d.js';
+export { timestepEmbedding, TimestepEmbedding } from './unet/embeddings.js';
+export { ResnetBlock2D, Downsample2D, Upsample2D, activation, type ResnetBlock2DOptions, type UNetLayerOptions, type DropoutSource } from './unet/resnet-block.js';
+export { SpatialAttention, type SpatialAttentionOptions } from './unet/attention-block.js';
+export { DownBlock2D, UpBlock2D, UNetMidBlock2D, type BlockOptions, type DownOutput } from './unet/blocks.js';
+export {
+  loadUNet2DPretrained, saveUNet2DPretrained, renameDeprecatedAttentionKeys, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME,
+} from './unet/pretrained.js';
+
 // schedulers and sampling
 export { DDPMScheduler, DDPM_DEFAULTS, type DDPMSchedulerConfig } from './schedulers/ddpm.js';
 export { DDIMScheduler, DDIM_DEFAULTS, type DDIMSchedulerConfig } from './schedulers/ddim.js';
