@@ -70,7 +70,7 @@ async function weights(m: UNet2DModel): Promise<Float32Array[]> {
 
 describe.each(backends.map((b) => [b.name, b] as [string, Backend]))('DiffusionTrainer on %s', (name, backend) => {
   it('10 steps, stop, resume for 10 more equals 20 straight', async () => {
-    const base = { steps: 20, batchSize: 3, warmupSteps: 4, checkpointEvery: 5, seed: 7, logEvery: 1 };
+    const base = { steps: 20, batchSize: 3, warmupSteps: 4, checkpointEvery: 5, seed: 7, logEvery: 1, ema: true };
     const a = tmp();
     const m1 = tinyUnet(backend);
     const t1 = new DiffusionTrainer(m1, new LinearDdpmDouble(), tinyData(), { ...base, out: a });
@@ -164,7 +164,7 @@ describe('DiffusionTrainer safety', () => {
       return model.call(x, 999, { classLabels }).sigmoid();
     });
     const data = tinyData(6, [0, 0, 0, 0, 1, 1]);
-    const t = new DiffusionTrainer(m, new LinearDdpmDouble(), data, { out, steps: 4, batchSize: 2, sampleEvery: 2, sampler, eval: { numSamples: 4 } });
+    const t = new DiffusionTrainer(m, new LinearDdpmDouble(), data, { out, steps: 4, batchSize: 2, sampleEvery: 2, evalEvery: 2, sampler, eval: { numSamples: 4 } });
     await t.train();
     expect(existsSync(join(out, 'samples', 'step-00000002.png'))).toBe(true);
     expect(existsSync(join(out, 'samples', 'step-00000004.png'))).toBe(true);
