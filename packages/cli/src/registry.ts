@@ -3,9 +3,11 @@
 import type { Command } from './kit/index.js';
 import { augmentCommand } from './commands/augment.js';
 import { evalCommand } from './commands/eval.js';
+import { mergeCommand } from './commands/merge.js';
+import { slurmCommand } from './commands/slurm.js';
 
 /** The registered commands. */
-export const COMMANDS: readonly Command[] = [evalCommand, augmentCommand];
+export const COMMANDS: readonly Command[] = [evalCommand, augmentCommand, mergeCommand, slurmCommand];
 
 /**
  * Finds the command named by the leading words of `argv` (`['train', 'gan', …]` selects `train gan`); returns it and
