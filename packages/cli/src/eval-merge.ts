@@ -2,6 +2,7 @@
 // combines them exactly — FID from merged float64 statistics, the other feature metrics from the concatenated
 // features (the unsharded order), per-image scores concatenated — into the report the unsharded run would give.
 import { mergeFeatureStats, type FeatureStats } from '@radix/metrics';
+import { init } from '@radix/tensor-webgpu';
 import { pickShardCount, shardsPresent } from './augment-shard.js';
 import { checkJsonTarget, mean, resultToJson, EvalOutputError, type EvalResult, type MetricResult } from './eval.js';
 import { readPartialHeader, readPartialNumbers, type EvalPartial, type PartialNumbers } from './eval-partial.js';
@@ -21,6 +22,11 @@ export interface MergeEvalOptions {
   json?: string;
   /** Published numbers to compare with (as `radix eval --reference`). */
   reference?: string;
+  /**
+   * Backend of the merge's own computations (KID, precision/recall and density/coverage use float32 Gram matrices on
+   * the device). Default: the shards' backend, so the numbers equal the unsharded run's on that backend.
+   */
+  backend?: 'auto' | 'webgpu' | 'cpu';
 }
 
 interface Loaded {
@@ -135,7 +141,9 @@ export async function mergeEvalShards(dir: string, o: MergeEvalOptions = {}): Pr
   const h0 = loaded[0]!.header;
   const req = h0.request as { metrics: string[]; features: FeatureMetricSettings; real: string; fake: string };
   const jsonTarget = o.json !== undefined ? checkJsonTarget(o.json, [req.real, req.fake]) : undefined;
-  const settings: Record<string, unknown> = { ...h0.settings, date: new Date().toISOString(), shards: n, merged: 'radix merge' };
+  const backend = await init({ backend: o.backend ?? (h0.backend.name as 'webgpu' | 'cpu') });
+  if (backend.name !== h0.backend.name) warnings.push(`the shards ran on ${h0.backend.name} but the merge computes on ${backend.name} (--backend): KID, precision/recall and density/coverage use float32 Gram matrices and can differ from a ${h0.backend.name} run in the last digits`);
+  const settings: Record<string, unknown> = { ...h0.settings, date: new Date().toISOString(), shards: n, mergeBackend: backend.name };
   const devices = [...new Set(loaded.map((l) => l.header.backend.device))];
   if (devices.length > 1) settings.device = devices.join(' | ');
   const result: EvalResult = {

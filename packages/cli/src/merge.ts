@@ -18,6 +18,8 @@ export interface MergeOptions {
   json?: string;
   /** eval: published numbers to compare with. */
   reference?: string;
+  /** eval: backend of the merge (default: the shards'). */
+  backend?: 'auto' | 'webgpu' | 'cpu';
 }
 
 /** Which command's shards a job folder holds. */
@@ -49,7 +51,7 @@ export async function runMerge(o: MergeOptions): Promise<string> {
   if (kind === 'eval') {
     const { mergeEvalShards } = await import('./eval-merge.js');
     const { formatReport } = await import('./eval.js');
-    const result = await mergeEvalShards(dir, { count, allowMixed: o.allowMixed ?? false, json: o.json === undefined ? join(dir, 'eval.json') : resolve(o.cwd ?? process.cwd(), o.json), reference: o.reference });
+    const result = await mergeEvalShards(dir, { count, allowMixed: o.allowMixed ?? false, json: o.json === undefined ? join(dir, 'eval.json') : resolve(o.cwd ?? process.cwd(), o.json), reference: o.reference, ...(o.backend ? { backend: o.backend } : {}) });
     return formatReport(result);
   }
   throw new UsageError(`radix merge: '${join(dir, 'shards')}' holds no finished shard of radix augment or radix eval (count ${count})`);

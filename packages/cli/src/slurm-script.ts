@@ -67,7 +67,7 @@ function directive(name: string, value: string | number | undefined): string[] {
   return [`#SBATCH --${name}=${v}`];
 }
 
-function resourceLines(r: SlurmResources, merge: boolean): string[] {
+function resourceLines(r: SlurmResources, merge: boolean, mergeGpu = false): string[] {
   const lines = [
     ...directive('job-name', merge ? `${r.jobName}-merge` : r.jobName),
     ...directive('partition', r.partition),
@@ -76,9 +76,10 @@ function resourceLines(r: SlurmResources, merge: boolean): string[] {
     ...directive('account', r.account),
     ...directive('qos', r.qos),
   ];
+  const gres = r.gres ?? (r.gpus > 0 ? `gpu:${r.gpus}` : undefined);
+  if (merge && mergeGpu) lines.push(...directive('gres', gres), ...directive('constraint', r.constraint));
   if (!merge) {
     lines.push(...directive('cpus-per-task', r.cpusPerTask), ...directive('constraint', r.constraint));
-    const gres = r.gres ?? (r.gpus > 0 ? `gpu:${r.gpus}` : undefined);
     lines.push(...directive('gres', gres));
     for (const e of r.extra) {
       if (!/^--[a-z][a-z0-9-]*(=\S+)?$/.test(e)) throw new UsageError(`radix slurm: --sbatch '${e}' must be one sbatch option such as --exclusive or --nice=10`);
@@ -126,15 +127,16 @@ export function arrayScript(s: ArrayScriptSpec): string {
 
 /**
  * The merge job's script (submitted with `--dependency=afterok:<array job>`; `--kill-on-invalid-dep=yes` removes it
- * when a task is left failed).
+ * when a task is left failed). With `gpu` it gets the tasks' --gres and --constraint: an eval merge computes KID and
+ * precision/recall Gram matrices on the backend the shards used, so that its numbers equal the unsharded run's.
  *
  * @example
- * const text = mergeScript(resources, ['radix'], ['merge', '/w/job', '--shards', '4'], '/w', '/w/job/slurm/logs', 'radix slurm');
+ * const text = mergeScript(resources, ['radix'], ['merge', '/w/job', '--shards', '4'], '/w', '/w/job/slurm/logs', 'radix slurm', true);
  */
-export function mergeScript(r: SlurmResources, radix: readonly string[], command: readonly string[], chdir: string, logs: string, provenance: string): string {
+export function mergeScript(r: SlurmResources, radix: readonly string[], command: readonly string[], chdir: string, logs: string, provenance: string, gpu = false): string {
   return [
     '#!/bin/bash',
-    ...resourceLines(r, true),
+    ...resourceLines(r, true, gpu),
     `#SBATCH --chdir=${shellQuote(chdir)}`,
     `#SBATCH --output=${shellQuote(`${logs}/merge-%j.out`)}`,
     `# ${provenance}`,

@@ -146,7 +146,7 @@ export async function runSlurm(o: SlurmOptions): Promise<SlurmPlan> {
     const text = arrayScript({ resources, count: o.shards, array: arrayList(missing.map((m) => m.index)), radix, command: job.shardArgs, chdir: resolve(o.cwd), logs, retries, provenance });
     await writeFileAtomic(plan.arrayScript, text);
   }
-  await writeFileAtomic(plan.mergeScript, mergeScript(resources, radix, job.mergeArgs, resolve(o.cwd), logs, provenance));
+  await writeFileAtomic(plan.mergeScript, mergeScript(resources, radix, job.mergeArgs, resolve(o.cwd), logs, provenance, job.name === 'eval'));
   await writeFileAtomic(plan.submitScript, submitScript(plan.arrayScript, plan.mergeScript));
   if (o.submit) {
     const bin = o.sbatch ?? 'sbatch';

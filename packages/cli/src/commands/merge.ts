@@ -12,6 +12,7 @@ export const mergeCommand: Command = {
     { name: 'shards', type: 'string', arg: 'N', description: 'the shard count to merge when DIR/shards holds shards of several counts' },
     { name: 'allow-mixed', type: 'boolean', description: 'merge shards written by different radix versions or backends (refused by default)' },
     { name: 'reference', type: 'string', arg: 'FILE', description: 'eval: JSON of published numbers to print next to the merged ones (as radix eval --reference)' },
+    { name: 'backend', type: 'string', arg: 'B', description: "eval: auto|webgpu|cpu for the merge's Gram matrices (KID, P/R, D/C; default: the backend the shards ran on, so the numbers equal the unsharded run's)" },
     { ...JSON_OPTION, description: 'eval: write the merged results here (default DIR/eval.json)' },
     QUIET_OPTION,
   ],
@@ -28,7 +29,7 @@ export const mergeCommand: Command = {
     const { runMerge } = await import('../merge.js');
     const text = await runMerge({
       dir: dir!, cwd: ctx.cwd, count: args.integer('shards', { min: 1 }), allowMixed: args.flag('allow-mixed'),
-      json: args.string('json'), reference: args.string('reference'),
+      json: args.string('json'), reference: args.string('reference'), backend: args.choice('backend', ['auto', 'webgpu', 'cpu'] as const),
     });
     ctx.stdout.write(`${text}\n`);
     return 0;
