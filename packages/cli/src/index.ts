@@ -14,3 +14,4 @@ export { readImage, readImageHeader, checkImageFile, readImageFolder, listImageF
 export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ImageReadOptions, ListImageFolderOptions, UnreadableEntry } from './images.js';
 export type { ImageHeader } from './image-header.js';
 export { matchPairs, reconcilePair, centerCrop, resizeImage, SIZE_POLICIES, type SizePolicy } from './pairs.js';
+export * from './workflow/index.js';

@@ -6,3 +6,4 @@ export { type PthIndexEntry, type PthReadOptions, type PthLoadOptions, readPthIn
 export { type CheckpointLimits, DEFAULT_MAX_PICKLE_BYTES, DEFAULT_MAX_PICKLE_OPS, MAX_PICKLE_LINE_BYTES, defaultByteBudget } from './limits.js';
 export { PyGlobal, type UnpickleOptions, unpickle } from './pickle.js';
 export { atomicWriteFile } from './atomic-write.js';
+export { type DecodedStorage, decodeLegacyStorage, TensorRef, type StorageRef, checkTensorRef, gatherTensorBytes, torchGlobals, SET_STATE, bytesToArray } from './torch-storage.js';
