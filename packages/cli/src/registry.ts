@@ -5,12 +5,15 @@ import { augmentCommand } from './commands/augment.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { experimentCommand } from './commands/experiment.js';
+import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
+import { slurmCommand } from './commands/slurm.js';
 import { trainDiffusionCommand } from './commands/train-diffusion.js';
 
 /** The registered commands. */
 export const COMMANDS: readonly Command[] = [
-  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand,
+  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, mergeCommand,
+  slurmCommand,
 ];
 
 /**
