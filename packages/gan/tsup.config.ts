@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: ['@radix/tensor-webgpu', '@radix/augment'],
+  external: ['@radix/tensor-webgpu', '@radix/augment', '@radix/metrics', 'pngjs'],
 });

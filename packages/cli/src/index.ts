@@ -6,6 +6,10 @@ export { COMMANDS, findCommand } from './registry.js';
 export * from './kit/index.js';
 export { evalCommand, evalOptionsFromArgs } from './commands/eval.js';
 export { augmentCommand, augmentOptionsFromArgs } from './commands/augment.js';
+export { trainDiffusionCommand, trainDiffusionOptionsFromArgs } from './commands/train-diffusion.js';
+export { runTrainDiffusion, defaultUNetConfig, type TrainDiffusionOptions, type TrainDiffusionResult } from './train-diffusion.js';
+export { loadDiffusionData, squareImage, type DiffusionData, type DiffusionDataOptions } from './diffusion-data.js';
+export { detectCheckpointKind, type CheckpointRef, type DiffusionCheckpointRef, type GanCheckpointRef } from './sample-kind.js';
 export { runEval, formatReport, resultToJson, EvalOutputError, METRIC_NAMES, PAIRED_METRICS, SSIM_MODES } from './eval.js';
 export type { EvalOptions, EvalResult, MetricResult, MetricName } from './eval.js';
 export { runAugment } from './augment.js';
@@ -14,3 +18,4 @@ export { readImage, readImageHeader, checkImageFile, readImageFolder, listImageF
 export type { DecodedImage, ImageFolderListing, ImageFolderTensor, ImageReadOptions, ListImageFolderOptions, UnreadableEntry } from './images.js';
 export type { ImageHeader } from './image-header.js';
 export { matchPairs, reconcilePair, centerCrop, resizeImage, SIZE_POLICIES, type SizePolicy } from './pairs.js';
+export * from './workflow/index.js';

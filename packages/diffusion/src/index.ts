@@ -15,3 +15,31 @@ export { DownBlock2D, UpBlock2D, UNetMidBlock2D, type BlockOptions, type DownOut
 export {
   loadUNet2DPretrained, saveUNet2DPretrained, renameDeprecatedAttentionKeys, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME,
 } from './unet/pretrained.js';
+export { type TrainingNoiseScheduler, predictionTarget, minSnrWeights } from './train/noise-schedule.js';
+export { type DiffusionDataset, type BatchOptions, type DrawnBatch, validateDataset, drawBatch, streamRandom } from './train/dataset.js';
+export {
+  type DiffusionTrainOptions, type EmaSettings, type GridSampler, type EvalSettings, type StepInfo, type ResolvedTrainOptions,
+  resolveTrainOptions, lrFactor,
+} from './train/train-options.js';
+export {
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MANIFEST_NAME, type CheckpointEntry, type CheckpointManifest, type CheckpointContents,
+  type LatestCheckpoint, checkpointName, listCheckpoints, writeCheckpoint, verifyCheckpoint, findLatestCheckpoint, readCheckpointJson,
+  readCheckpointTensors, pruneCheckpoints,
+} from './train/checkpoint.js';
+export { type SampleMetrics, type InceptionCache, writeImageGrid, msSsimScalesFor, pairwiseMsSsim, prepareInception, sampleMetrics } from './train/evaluate.js';
+export { DiffusionTrainer, trainDiffusion, STREAMS_PER_STEP, type TrainerState, type TrainResult, type LogRecord } from './train/trainer.js';
+
+// schedulers and sampling
+export { DDPMScheduler, DDPM_DEFAULTS, type DDPMSchedulerConfig } from './schedulers/ddpm.js';
+export { DDIMScheduler, DDIM_DEFAULTS, type DDIMSchedulerConfig } from './schedulers/ddim.js';
+export {
+  DiscreteScheduler, type StepOptions, type StepOutput, type TimestepsLike, type Prediction,
+} from './schedulers/discrete-scheduler.js';
+export {
+  DISCRETE_DEFAULTS, PREDICTION_TYPES, VARIANCE_TYPES, readSchedulerConfig, toDiffusersJson,
+  type DiscreteSchedulerConfig, type PredictionType, type VarianceType, type PrevTimestepRule, type ParsedConfig,
+} from './schedulers/scheduler-config.js';
+export { BETA_SCHEDULES, makeBetas, rescaleZeroTerminalSnr, cumprodAlphas, linspaceF32, type BetaSchedule } from './schedulers/beta-schedule.js';
+export { TIMESTEP_SPACINGS, spacedTimesteps, checkCustomTimesteps, roundHalfEven, type TimestepSpacing } from './schedulers/timesteps.js';
+export { dynamicThreshold, rowQuantile } from './schedulers/thresholding.js';
+// end schedulers and sampling

@@ -101,3 +101,16 @@ describe('DiffAugmentPipe', () => {
     expect(new DiffAugmentPipe('translation, cutout').describe()).toBe('diffaugment translation,cutout');
   });
 });
+
+describe('R1 through the ADA pipe', () => {
+  it('the double backward reaches D weights through gridSample with a constant grid', async () => {
+    const { F, randn } = await import('@radix/tensor-webgpu');
+    const { r1Penalty } = await import('../losses/r1.js');
+    const x = rand([2, 3, 8, 8], { generator: new Generator(1) }).requiresGrad_();
+    const w = randn([4, 3, 3, 3], { generator: new Generator(2) }).requiresGrad_();
+    const logits = F.leakyRelu(F.conv2d(new AdaPipe({ p: 1 }).apply(x, new Generator(3)), w), 0.2).mean([1, 2, 3]);
+    const [gw] = grad(r1Penalty(logits, x).sum(), w);
+    const d = await gw!.data();
+    expect(d.some((v) => v !== 0) && d.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});

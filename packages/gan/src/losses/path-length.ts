@@ -18,7 +18,9 @@ export interface PathLengthOptions {
  * const pl = new PathLengthRegularizer();
  * const ws = G.mapping(z, c);
  * const img = G.synthesis(ws);
- * (await pl.loss(img, ws, { generator })).mul(4).backward(); // every 4 minibatches, weighted by 4
+ * const { loss, newMean } = pl.loss(img, ws, { generator });
+ * loss.mul(4).backward(); // every 4 minibatches, weighted by 4
+ * pl.commit(await newMean.item());
  */
 export class PathLengthRegularizer {
   readonly decay: number;
@@ -35,13 +37,15 @@ export class PathLengthRegularizer {
 
   /**
    * The penalty weight·(‖∇_ws Σ img·y‖ − m)² averaged over the batch, with y ~ N(0, 1)/√(H·W) (or `noise`) and
-   * m = lerp(plMean, mean length, decay) — differentiable in the lengths, as in StyleGAN2-ADA. Stores m in `plMean`;
-   * this reads the mean length back (one small sync).
+   * m = lerp(plMean, mean length, decay) — differentiable in the lengths, as in StyleGAN2-ADA. Synchronous (use it
+   * inside `tidy`); read `newMean` back afterwards and pass it to {@link PathLengthRegularizer.commit}.
    *
    * @example
-   * const loss = await pl.loss(img, ws);
+   * const { loss, newMean, meanLength } = pl.loss(img, ws);
+   * loss.mul(4).backward();
+   * pl.commit(await newMean.item(), await meanLength.item());
    */
-  async loss(img: Tensor, ws: Tensor, options: { noise?: Tensor; generator?: Generator } = {}): Promise<Tensor> {
+  loss(img: Tensor, ws: Tensor, options: { noise?: Tensor; generator?: Generator } = {}): { loss: Tensor; newMean: Tensor; meanLength: Tensor } {
     if (!ws.requiresGrad) throw new Error('PathLengthRegularizer: ws must be part of the graph that produced img (requiresGrad)');
     const [, , h, w] = img.shape as [number, number, number, number];
     const noise = options.noise ?? randn(img.shape, { backend: img.backend, generator: options.generator }).div(Math.sqrt(h * w));
@@ -49,10 +53,13 @@ export class PathLengthRegularizer {
     const lengths = gw!.square().sum(2).mean(1).sqrt();
     const meanLength = lengths.mean();
     const m = meanLength.sub(this.plMean).mul(this.decay).add(this.plMean);
-    const [lengthValue, mValue] = [await meanLength.item(), await m.item()];
-    this.plMean = mValue;
-    this.lastLength = lengthValue;
-    if (!options.noise) noise.dispose();
-    return lengths.sub(m).square().mul(this.weight).mean();
+    return { loss: lengths.sub(m).square().mul(this.weight).mean(), newMean: m.detach(), meanLength: meanLength.detach() };
+  }
+
+  /** Stores the running mean computed by the last {@link PathLengthRegularizer.loss}. @example pl.commit(0.41, 0.5) */
+  commit(newMean: number, meanLength = this.lastLength): void {
+    if (!Number.isFinite(newMean)) throw new Error(`PathLengthRegularizer.commit: non-finite running mean ${newMean}`);
+    this.plMean = newMean;
+    this.lastLength = meanLength;
   }
 }

@@ -197,9 +197,14 @@ export function gridSampleComposed(x: Tensor, grid: Tensor, spec: GridSampleSpec
  * differentiates the composition on detached copies; with it, through the saved (graph-connected) tensors.
  */
 export function gridSampleVjp(g: Tensor, x: Tensor, gridT: Tensor, spec: GridSampleSpec): [Tensor, Tensor] {
-  if (isGradEnabled()) {
+  if (isGradEnabled() && (x.requiresGrad || gridT.requiresGrad)) {
+    // Double backward (e.g. R1 through an augmentation whose grid is constant): differentiate only by the saved
+    // inputs that are part of the graph; the others get a zero gradient.
     const y = gridSampleComposed(x, gridT, spec);
-    const [dx, dg] = grad(y, [x, gridT], { gradOutputs: [g], createGraph: true, retainGraph: true, allowUnused: true, prune: true });
+    const ins = [x, gridT].filter((t) => t.requiresGrad);
+    const gs = grad(y, ins, { gradOutputs: [g], createGraph: true, retainGraph: true, allowUnused: true, prune: true });
+    const dx = x.requiresGrad ? gs[0] : null;
+    const dg = gridT.requiresGrad ? gs[ins.length - 1] : null;
     return [dx ?? mul(x, 0), dg ?? mul(gridT, 0)];
   }
   return enableGrad(() => {

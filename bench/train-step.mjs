@@ -1,0 +1,117 @@
+// Training-speed bench (issue 10): a UNet-like training step, a DDIM-like sampling step, conv2d/convTranspose2d
+// forward and backward at the UNet's shapes, GroupNorm vs an elementwise pass, SiLU backward and a modulated-conv +
+// R1 stand-in, on our WebGPU and CPU backends against PyTorch in the same run. PyTorch runs first, as a child
+// process, before our WebGPU device exists (so lavapipe's threads do not compete with it).
+// Usage (after `npm run build`): node bench/train-step.mjs [--reps 3] [--no-cpu] [--only REGEX] [--tag NAME]
+//   [--torch-device cpu|cuda] [--torch-threads 2] [--out DIR]
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { init } from '@radix/tensor-webgpu';
+import { resultsBase, writeAtomic } from './src/results.mjs';
+import { convFlops, convTransposeFlops, spec } from './src/train-step-spec.mjs';
+import { runOurs } from './src/train-step-ours.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const reps = Number(opt('reps', '3'));
+const only = opt('only', null) ? new RegExp(opt('only', '')) : null;
+const tag = opt('tag', '');
+const torchDevice = opt('torch-device', 'cpu');
+const torchThreads = Number(opt('torch-threads', '2'));
+const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3');
+const withCpu = !argv.includes('--no-cpu');
+const load0 = loadavg();
+const t0 = performance.now();
+
+// ---- PyTorch first, in a child process ----
+let torch = null;
+try {
+  const script = new URL('./src/train-step-torch.py', import.meta.url).pathname;
+  const out = execFileSync(python, [script, JSON.stringify(spec), torchDevice, String(reps), String(torchThreads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  torch = JSON.parse(out.trim().split('\n').pop());
+  console.log(`PyTorch ${torch.torch} on ${torch.device}${torch.adapter ? ` (${torch.adapter})` : ''}, ${torch.threads} threads: done`);
+} catch (e) {
+  console.warn(`PyTorch side skipped: ${e.message.split('\n')[0]}`);
+}
+
+// ---- ours: WebGPU (or the CPU fallback), then the CPU backend ----
+const log = (label) => (name, ms) => console.log(`${label.padEnd(7)} ${name.padEnd(62)} ${ms.toFixed(1).padStart(9)} ms`);
+const gpu = await init({ backend: 'auto' });
+const info = gpu.info;
+console.log(`device: ${info.description}${info.isSoftware ? ' (software)' : ''} · backend ${gpu.name}`);
+const oursGpu = gpu.name === 'webgpu' ? await runOurs(gpu, spec, { reps: () => reps, only, log: log('webgpu') }) : null;
+let oursCpu = null;
+if (withCpu) {
+  const cpu = await init({ backend: 'cpu' });
+  // The CPU backend is slow (seconds per step): one timed run of the big rows, two of the rest.
+  oursCpu = await runOurs(cpu, spec, { reps: (n) => (/unet|ddim|R1/.test(n) ? 1 : 2), only, log: log('cpu') });
+}
+const elapsed = (performance.now() - t0) / 1000;
+const load1 = loadavg();
+
+// ---- rows and derived ratios ----
+const names = [...new Set([...Object.keys(oursGpu ?? {}), ...Object.keys(oursCpu ?? {})])];
+const rows = names.map((name) => {
+  const g = oursGpu?.[name]?.ms ?? null;
+  const c = oursCpu?.[name]?.ms ?? null;
+  const t = torch?.rows?.[name] ?? null;
+  return { name, webgpuMs: g, cpuMs: c, torchMs: t, webgpuVsTorch: g && t ? t / g : null, cpuVsTorch: c && t ? t / c : null };
+});
+const ms = (n, side = 'webgpuMs') => rows.find((r) => r.name === n)?.[side] ?? null;
+const c0 = spec.convRows[0];
+const ct = spec.convTransposeRow;
+const derived = [];
+const target = (what, value, goal, pass, unit = '×') => derived.push({ what, value, goal, pass: value === null ? null : pass(value), unit });
+if (ms('unet step') && torch) target('UNet step speed vs PyTorch CPU (WebGPU)', torch.rows['unet step'] / ms('unet step'), '≥ 0.25×', (v) => v >= 0.25);
+for (const r of spec.convRows) {
+  const f = ms(`${r.name} forward`);
+  const b = ms(`${r.name} backward`);
+  if (f && b) target(`${r.name}: backward / forward`, b / f, r === c0 ? '≤ 2.5×' : '(no target)', (v) => (r === c0 ? v <= 2.5 : null));
+}
+if (ms(`${ct.name} forward`) && ms(`${c0.name} forward`)) {
+  const gT = convTransposeFlops(ct) / (ms(`${ct.name} forward`) * 1e6);
+  const gF = convFlops(c0) / (ms(`${c0.name} forward`) * 1e6);
+  target(`convTranspose2d GFLOP/s (${gT.toFixed(2)}) / forward conv GFLOP/s (${gF.toFixed(2)})`, gT / gF, '≥ 0.8×', (v) => v >= 0.8);
+}
+if (ms('groupNorm forward') && ms('groupNorm backward') && ms('elementwise x + g')) {
+  target('GroupNorm forward + backward / elementwise pass', (ms('groupNorm forward') + ms('groupNorm backward')) / ms('elementwise x + g'), '≤ 3×', (v) => v <= 3);
+}
+
+// ---- results ----
+const outDir = opt('out', null);
+const base0 = resultsBase(info.description, { prefix: 'train-step', suffix: tag ? `-${tag}` : '' });
+const base = outDir ? join(outDir, base0.split('/').pop()) : base0;
+const meta = {
+  date: new Date().toISOString(), device: info.description, software: info.isSoftware, backend: gpu.name, node: process.version,
+  torch: torch ? { version: torch.torch, device: torch.device, adapter: torch.adapter ?? null, threads: torch.threads } : null,
+  reps, elapsedSeconds: elapsed, loadAverage: { start: load0, end: load1 },
+  timing: 'median wall-clock ms of `reps` runs after a warm-up (CPU backend: 1–2 runs); each run = the work, then a full device sync; every tensor made is disposed',
+};
+writeAtomic(`${base}.json`, `${JSON.stringify({ ...meta, spec, rows, derived }, null, 2)}\n`);
+const f = (x, d = 1) => (x === null || x === undefined ? '—' : x.toFixed(d));
+const md = [
+  `# Training-speed bench — ${info.description}`,
+  '',
+  `${meta.date} · Node ${meta.node} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} threads)` : 'no PyTorch'} · median of ${reps} runs · ${elapsed.toFixed(0)} s in all.`,
+  `Load average at start ${load0.map((l) => l.toFixed(2)).join(' / ')}, at end ${load1.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared: treat single numbers as ±20 %).`,
+  '',
+  '| work | WebGPU ms | CPU backend ms | PyTorch ms | WebGPU speed vs PyTorch | CPU backend vs PyTorch |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${f(r.webgpuMs)} | ${f(r.cpuMs)} | ${f(r.torchMs, 2)} | ${r.webgpuVsTorch ? `${r.webgpuVsTorch.toFixed(3)}×` : '—'} | ${r.cpuVsTorch ? `${r.cpuVsTorch.toFixed(3)}×` : '—'} |`),
+  '',
+  'Speed ratio = PyTorch ms / ours ms (> 1: ours is faster).',
+  '',
+  '## Targets (issue 10; WebGPU backend)',
+  '',
+  '| measure | value | target | met |',
+  '| --- | ---: | --- | --- |',
+  ...derived.map((d) => `| ${d.what} | ${d.value === null ? '—' : `${d.value.toFixed(2)}${d.unit}`} | ${d.goal} | ${d.pass === null ? '' : d.pass ? 'yes' : 'no'} |`),
+  '',
+].join('\n');
+writeAtomic(`${base}.md`, md);
+console.log(`\n${md}\nwrote ${base}.json and ${base}.md`);
+process.exit(0);
