@@ -56,7 +56,7 @@ describe('dispatcher', () => {
     expect(c.err.join('')).toBe('radix: it broke\n');
     c = capture();
     expect(await runCli(['train'], c, cmds)).toBe(2);
-    expect(c.err.join('')).toMatch(/radix train needs one of:\n  radix train toy +a test command\n/);
+    expect(c.err.join('')).toMatch(/radix train needs one of:\n(  radix train .*\n)*  radix train toy +a test command\n/);
     c = capture();
     expect(await runCli(['train', '--help'], c, cmds)).toBe(0);
     expect(c.out.join('')).toMatch(/radix train toy/);

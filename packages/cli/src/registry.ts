@@ -3,9 +3,10 @@
 import type { Command } from './kit/index.js';
 import { augmentCommand } from './commands/augment.js';
 import { evalCommand } from './commands/eval.js';
+import { trainGanCommand } from './commands/train-gan.js';
 
 /** The registered commands. */
-export const COMMANDS: readonly Command[] = [evalCommand, augmentCommand];
+export const COMMANDS: readonly Command[] = [evalCommand, augmentCommand, trainGanCommand];
 
 /**
  * Finds the command named by the leading words of `argv` (`['train', 'gan', …]` selects `train gan`); returns it and
