@@ -1,21 +1,23 @@
 // `radix augment IN OUT`: runs the rudi/Augmentor pipeline of @radix/augment over a folder, writing PNG variants and a
 // manifest of every drawn parameter. Data safety: inputs are never written, OUT is locked to one process, no file the
 // manifest does not own is overwritten, and a resumed run verifies every existing output by size and SHA-256.
-import { lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { init, tensor, type Tensor } from '@radix/tensor-webgpu';
 import { HostRandom, Pipeline } from '@radix/augment';
 import { digest, loadManifest, MANIFEST_VERSION, planOutputs, sourceStream, verifyOutput, type AugmentManifest, type ManifestOutput, type ManifestRun } from './augment-manifest.js';
+import { writeAugmentShardRecord } from './augment-shard.js';
 import { cliVersion } from './dispatch.js';
 import { UsageError } from './kit/errors.js';
 import { writeFileAtomic } from './kit/output.js';
 import { checkImageFile, folderWarnings, listImageFolder, readImage } from './images.js';
 import { acquireOutputLock, LOCK_FILE } from './output-lock.js';
+import { packageVersion } from './package-versions.js';
 import { createProgress, silentProgress, type ProgressStream } from './progress.js';
 import { isInside, physicalPath } from './safe-paths.js';
+import { inputDigest, shardDir, shardRange, type Shard } from './shard.js';
 
 export type { AugmentManifest, ManifestOutput, ManifestRun } from './augment-manifest.js';
 
@@ -47,6 +49,12 @@ export interface AugmentOptions {
    * pixels would not all come from one implementation). Each output records the run that wrote it.
    */
   allowMixed?: boolean;
+  /**
+   * Do only shard `index` of `count`: a contiguous block of the sorted sources, written (outputs, manifest, lock and
+   * the completion record `shard.json`) into OUT/shards/i-of-n only; `radix merge OUT` assembles OUT. Every output is
+   * bit-identical to the unsharded run's (parameters depend only on the seed and the source name).
+   */
+  shard?: Shard;
   /** Progress destination (default none). */
   progress?: ProgressStream;
 }
@@ -64,7 +72,13 @@ export interface AugmentResult {
   manifest: AugmentManifest;
 }
 
-function buildSettings(o: AugmentOptions): { pipeline: Pipeline; settings: Record<string, unknown> } {
+/**
+ * The pipeline and the settings object a run records (after the preset and defaults), from the options.
+ *
+ * @example
+ * const { settings } = buildAugmentSettings({ input: 'in', output: 'out', preset: 'rudi' });
+ */
+export function buildAugmentSettings(o: AugmentOptions): { pipeline: Pipeline; settings: Record<string, unknown> } {
   const rudi = o.preset === 'rudi';
   if (o.preset !== undefined && !rudi) throw new UsageError(`runAugment: unknown preset '${String(o.preset)}' (expected rudi)`);
   const p = o.p ?? 0.7;
@@ -106,16 +120,6 @@ async function writePngAtomic(path: string, data: Float32Array, c: number, h: nu
     throw new Error(`runAugment: ${(e as Error).message}`);
   }
   return digest(bytes);
-}
-
-/** Version of an installed workspace package, from its package.json. */
-function packageVersion(name: string): string {
-  try {
-    const main = createRequire(import.meta.url).resolve(name);
-    return (JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Checks every source before anything is decoded or written: readable, sound (PNG chunks, CRCs and rows; JPEG end
@@ -167,7 +171,7 @@ function checkRuns(manifestPath: string, runs: readonly ManifestRun[], now: Mani
  * await runAugment({ input: 'patches', output: 'aug', preset: 'rudi', seed: 1, progress: process.stderr });
  */
 export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
-  const { pipeline, settings } = buildSettings(o);
+  const { pipeline, settings } = buildAugmentSettings(o);
   if (!o.input || !o.output) throw new UsageError('runAugment: needs an input folder and an output folder (radix augment IN OUT)');
   const backendName = o.backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(backendName)) throw new UsageError(`runAugment: unknown backend '${String(backendName)}' (expected auto, webgpu, cpu)`);
@@ -179,12 +183,29 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
   if (isInside(outPhysical, inReal)) throw new UsageError(`runAugment: output folder '${o.output}' is the input folder or inside it (it resolves to '${outPhysical}'); refusing to write next to the inputs`);
   const variants = settings.variants as number;
   const plan = planOutputs(listing.names, variants);
+  const all = listing.names;
+  const [from, to] = o.shard ? shardRange(all.length, o.shard) : [0, all.length];
+  const names = all.slice(from, to);
+  const jobOut = outAbs;
+  const workDir = o.shard ? shardDir(outAbs, o.shard) : outAbs;
   const streams = new Map(listing.names.map((n) => [n, sourceStream(n)]));
   if (new Set(streams.values()).size !== streams.size) throw new Error('runAugment: two source names hash to one random stream; rename one of them');
   preflight(listing.dir, listing.names, settings, o.maxPixels);
-  mkdirSync(outAbs, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
   // Checked again now that OUT exists: a link created meanwhile must not redirect the writes into IN.
-  if (isInside(realpathSync(outAbs), inReal)) throw new UsageError(`runAugment: output folder '${o.output}' resolves into the input folder; refusing to write next to the inputs`);
+  if (isInside(realpathSync(jobOut), inReal) || isInside(realpathSync(workDir), inReal)) throw new UsageError(`runAugment: output folder '${o.output}' resolves into the input folder; refusing to write next to the inputs`);
+  return augmentInto(o, { pipeline, settings, listing: { dir: listing.dir, names }, all, plan, streams, warnings, outAbs: workDir, backendName });
+}
+
+async function augmentInto(
+  o: AugmentOptions,
+  job: {
+    pipeline: Pipeline; settings: Record<string, unknown>; listing: { dir: string; names: string[] }; all: string[];
+    plan: Map<string, string[]>; streams: Map<string, number>; warnings: string[]; outAbs: string; backendName: 'auto' | 'webgpu' | 'cpu';
+  },
+): Promise<AugmentResult> {
+  const { pipeline, settings, listing, plan, streams, warnings, outAbs, backendName } = job;
+  const variants = settings.variants as number;
   const lock = acquireOutputLock(outAbs);
   if (lock.tookOver) warnings.push(`${outAbs}: ${lock.tookOver}`);
   try {
@@ -196,7 +217,7 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
     const owned = new Set<string>([LOCK_FILE, 'manifest.json']);
     for (const list of Object.values(old?.sources ?? {})) for (const e of list) owned.add(e.file);
     const foreign: string[] = [];
-    for (const files of plan.values()) for (const f of files) if (!owned.has(f) && exists(join(outAbs, f))) foreign.push(f);
+    for (const name of listing.names) for (const f of plan.get(name)!) if (!owned.has(f) && exists(join(outAbs, f))) foreign.push(f);
     if (foreign.length > 0) {
       throw new Error(`runAugment: ${foreign.length} file${foreign.length === 1 ? '' : 's'} in '${outAbs}' would be overwritten but ${old ? 'its manifest does not list them' : 'the folder has no manifest'}, so radix augment did not write them: ${foreign.slice(0, 10).join(', ')}${foreign.length > 10 ? ', …' : ''}. Nothing was written; move them or use another output folder`);
     }
@@ -269,6 +290,10 @@ export async function runAugment(o: AugmentOptions): Promise<AugmentResult> {
       await save();
     }
     progress.done();
+    if (o.shard) {
+      lock.check();
+      await writeAugmentShardRecord(outAbs, { shard: o.shard, sources: listing.names, all: job.all, allDigest: inputDigest(listing.dir, job.all), settings, run });
+    }
     return { written, skipped, repaired, warnings, manifest };
   } finally {
     lock.release();

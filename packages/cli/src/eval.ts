@@ -213,8 +213,21 @@ function realish(p: string): string {
   }
 }
 
-/** Refuses a JSON path that would land inside (or on) an input folder. */
-function checkJsonTarget(json: string, inputs: readonly string[]): string {
+/**
+ * Refuses `path` when it is (or lies inside) one of the input folders, symbolic links resolved.
+ *
+ * @example
+ * refuseInsideInputs('/r/out', ['/r'], '--out'); // throws UsageError
+ */
+export function refuseInsideInputs(path: string, inputs: readonly string[], what: string): void {
+  const target = realish(resolve(path));
+  for (const dir of inputs) {
+    if (inside(target, realish(dir))) throw new UsageError(`runEval: refusing to write ${what} '${path}' inside input folder '${dir}' (it would add to or overwrite an input)`);
+  }
+}
+
+/** @internal Refuses a JSON path that would land inside (or on) an input folder; returns its physical path. */
+export function checkJsonTarget(json: string, inputs: readonly string[]): string {
   const target = realish(resolve(json));
   for (const dir of inputs) {
     if (inside(target, realish(dir))) throw new UsageError(`runEval: refusing to write JSON '${json}' inside input folder '${dir}' (it would add to or overwrite an input)`);
@@ -233,7 +246,58 @@ export function resultToJson(result: EvalResult): string {
   return toJsonText(result);
 }
 
-const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+/**
+ * The mean `radix eval` reports for per-image scores (a left-to-right float64 sum divided by the count), shared with
+ * `radix merge` so a merged mean is bit-identical.
+ *
+ * @example
+ * mean([1, 2, 3]); // 2
+ */
+export const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * Full-reference per-image scores of the named pairs, `batchSize` pairs at a time (consecutive pairs of one size go
+ * to the device together), with the decoder notes of every image read. Rows come in the order the metrics give them.
+ *
+ * @example
+ * const { perImage } = await pairedScores(['psnr'], ['a.png'], o, nets, silentProgress);
+ */
+export async function pairedScores(
+  paired: readonly string[], names: readonly string[], o: ReturnType<typeof normalise>, nets: EvalNetworks, progress: Progress,
+): Promise<{ perImage: Map<string, number[]>; decoded: { real: DecodedImage[]; fake: DecodedImage[] } }> {
+  const perImage = new Map<string, number[]>(paired.map((m) => [m, []]));
+  const decoded: { real: DecodedImage[]; fake: DecodedImage[] } = { real: [], fake: [] };
+  for (let start = 0; start < names.length; start += o.batchSize) {
+    const reals: DecodedImage[] = [];
+    const fakes: DecodedImage[] = [];
+    for (const n of names.slice(start, start + o.batchSize)) {
+      const [r, f] = await reconcilePair(readImage(join(o.real, n), { maxPixels: o.maxPixels }), readImage(join(o.fake, n), { maxPixels: o.maxPixels }), o.sizePolicy);
+      reals.push(r);
+      fakes.push(f);
+      decoded.real.push({ ...r, data: new Float32Array(0) });
+      decoded.fake.push({ ...f, data: new Float32Array(0) });
+    }
+    for (let i = 0; i < reals.length;) {
+      let j = i + 1;
+      while (j < reals.length && reals[j]!.width === reals[i]!.width && reals[j]!.height === reals[i]!.height) j++;
+      const a = imagesToTensor(reals.slice(i, j));
+      const b = imagesToTensor(fakes.slice(i, j));
+      try {
+        for (const [row, values] of await pairedMetricBatch(paired, a, b, o, nets)) {
+          if (!perImage.has(row)) perImage.set(row, []);
+          perImage.get(row)!.push(...values);
+        }
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+      progress.tick(j - i);
+      i = j;
+    }
+  }
+  progress.done();
+  return { perImage, decoded };
+}
 
 /**
  * Evaluates a fake image folder against a real one. Paired full-reference metrics (psnr, ssim, ms-ssim) match
@@ -260,19 +324,31 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
 }
 
 
-async function evaluate(
-  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, nets: EvalNetworks,
-  wantFeatures: string[], jsonTarget: string | undefined,
-): Promise<EvalResult> {
-  const realList = listImageFolder(o.real, { strict: o.strict });
-  const fakeList = listImageFolder(o.fake, { strict: o.strict });
-  const settings: Record<string, unknown> = {
+/**
+ * The settings block of a report: every option after defaults, the backend and device, the time.
+ *
+ * @example
+ * const settings = reportSettings(o, options, backend, nets, ['fid']);
+ */
+export function reportSettings(
+  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, nets: EvalNetworks, wantFeatures: readonly string[],
+): Record<string, unknown> {
+  return {
     real: o.real, fake: o.fake, paired: o.paired, metrics: o.metrics, ssimMode: o.ssimMode, dataRange: o.dataRange,
     sizePolicy: o.sizePolicy, batchSize: o.batchSize, strict: o.strict, backend: backend.name,
     device: backend.info.description, pixelScale: '[0, 1] (8-bit / 255, 16-bit / 65535), RGB, gray replicated, alpha dropped',
     date: new Date().toISOString(),
     ...(wantFeatures.length > 0 ? { ...o.features, features: nets.extractor?.name, inceptionWeights: options.inceptionNet ? 'injected network' : (options.inceptionWeights ?? 'RADIX_INCEPTION_WEIGHTS or PyTorch hub cache') } : {}),
   };
+}
+
+async function evaluate(
+  o: ReturnType<typeof normalise>, options: EvalOptions, backend: Awaited<ReturnType<typeof init>>, nets: EvalNetworks,
+  wantFeatures: string[], jsonTarget: string | undefined,
+): Promise<EvalResult> {
+  const realList = listImageFolder(o.real, { strict: o.strict });
+  const fakeList = listImageFolder(o.fake, { strict: o.strict });
+  const settings = reportSettings(o, options, backend, nets, wantFeatures);
   const result: EvalResult = {
     settings, counts: { real: realList.names.length, fake: fakeList.names.length }, metrics: [], warnings: [],
     provenance: { n: { real: realList.names.length, fake: fakeList.names.length }, resolution: { real: {}, fake: {} } },
@@ -283,39 +359,11 @@ async function evaluate(
     const names = matchPairs(realList.names, fakeList.names);
     result.counts.pairs = names.length;
     result.names = names;
-    const perImage = new Map<string, number[]>(paired.map((m) => [m, []]));
     const progress: Progress = options.progress ? createProgress('pairs', names.length, options.progress) : silentProgress;
-    for (let start = 0; start < names.length; start += o.batchSize) {
-      const reals: DecodedImage[] = [];
-      const fakes: DecodedImage[] = [];
-      for (const n of names.slice(start, start + o.batchSize)) {
-        const [r, f] = await reconcilePair(readImage(join(o.real, n), { maxPixels: o.maxPixels }), readImage(join(o.fake, n), { maxPixels: o.maxPixels }), o.sizePolicy);
-        reals.push(r);
-        fakes.push(f);
-        decodedNotes.real.push({ ...r, data: new Float32Array(0) });
-        decodedNotes.fake.push({ ...f, data: new Float32Array(0) });
-      }
-      // Consecutive pairs of one size go to the device together.
-      for (let i = 0; i < reals.length;) {
-        let j = i + 1;
-        while (j < reals.length && reals[j]!.width === reals[i]!.width && reals[j]!.height === reals[i]!.height) j++;
-        const a = imagesToTensor(reals.slice(i, j));
-        const b = imagesToTensor(fakes.slice(i, j));
-        try {
-          for (const [row, values] of await pairedMetricBatch(paired, a, b, o, nets)) {
-            if (!perImage.has(row)) perImage.set(row, []);
-            perImage.get(row)!.push(...values);
-          }
-        } finally {
-          a.dispose();
-          b.dispose();
-        }
-        progress.tick(j - i);
-        i = j;
-      }
-    }
-    progress.done();
-    for (const [m, values] of perImage) {
+    const scores = await pairedScores(paired, names, o, nets, progress);
+    decodedNotes.real.push(...scores.decoded.real);
+    decodedNotes.fake.push(...scores.decoded.fake);
+    for (const [m, values] of scores.perImage) {
       if (values.length === 0) continue;
       result.metrics.push({ metric: m, value: mean(values), perImage: values, settings: pairedMetricSettings(m, o) });
     }

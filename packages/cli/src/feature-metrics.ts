@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   densityCoverage, extractFeatures, featureStats, FidInceptionV3, fidBootstrap, fidInfinity, frechetDistance, inceptionFeatures,
   inceptionScore, inceptionScoreBootstrap, kid, kidBootstrap, loadFidInceptionWeights, prdcBootstrap, precisionRecall,
-  sampleSizeWarnings, type BootstrapResult, type FeatureExtractor, type FeatureMatrix, type InceptionResize,
+  sampleSizeWarnings, type BootstrapResult, type FeatureExtractor, type FeatureMatrix, type FeatureStats, type InceptionResize,
 } from '@radix/metrics';
 import { imagesToTensor, readImage, type DecodedImage, type ImageFolderListing, type ImageReadOptions } from './images.js';
 import type { Progress } from './progress.js';
@@ -34,7 +34,13 @@ export interface FeatureMetricSettings {
 
 /** Features of one folder: [n × D] rows, the Inception logits when the extractor is the FID Inception, decoder notes. */
 export interface FolderFeatures {
+  /**
+   * The [n × D] features. `radix merge` may leave `data` empty (only n and d set) when only FID without intervals is
+   * asked: FID then uses `stats`.
+   */
   features: FeatureMatrix;
+  /** Float64 statistics of `features` already computed (merged from shards); FID uses them instead of recomputing. */
+  stats?: FeatureStats;
   /** Unbiased FID-Inception logits [n × 1008] (IS); absent for other extractors. */
   logitsUnbiased?: FeatureMatrix;
   /** Decoder notes per image (pixels dropped), for warnings and the report's resolutions. */
@@ -153,12 +159,16 @@ export async function featureMetrics(metrics: readonly string[], real: FolderFea
   const boot = s.ci ? { reps: s.ci.reps, level: s.ci.level, seed: s.ci.seed } : null;
   const x = real.features;
   const y = fake.features;
+  const raw = (f: FeatureMatrix): boolean => (f.data as ArrayLike<number>).length === f.n * f.d;
+  const needRaw = metrics.some((m) => m === 'kid' || m === 'pr' || m === 'dc') || (metrics.includes('fid') && (boot !== null || s.fidInf === true));
+  if (needRaw && (!raw(x) || !raw(y))) throw new Error('featureMetrics: kid, pr, dc and FID intervals or FID∞ need the features themselves, not only their statistics');
+  if (metrics.includes('fid') && ((!raw(x) && !real.stats) || (!raw(y) && !fake.stats))) throw new Error('featureMetrics: FID needs the features or their statistics');
   if (metrics.some((m) => m === 'fid' || m === 'kid' || m === 'pr' || m === 'dc')) {
     warnings.push(...sampleSizeWarnings({ nReal: x.n, nFake: y.n, dim: x.d, features: ext.name }));
   }
   for (const m of metrics) {
     if (m === 'fid') {
-      const [a, b] = [await featureStats(x), await featureStats(y)];
+      const [a, b] = [real.stats ?? (await featureStats(x)), fake.stats ?? (await featureStats(y))];
       const row: FeatureMetricValue = { metric: 'fid', value: frechetDistance(a, b), settings: { ...common, covariance: 'unbiased (N−1), float64', sqrtm: 'eigen, eps 1e-6 retry' } };
       if (boot) row.ci = interval(await fidBootstrap(x, y, boot));
       rows.push(row);

@@ -386,6 +386,15 @@ export function folderWarnings(listing: ImageFolderListing, decoded: readonly De
   }
   const counts = new Map<string, number>();
   for (const d of decoded) for (const n of d.notes) counts.set(n, (counts.get(n) ?? 0) + 1);
-  for (const [note, count] of counts) warnings.push(`${listing.dir}: ${note} in ${count} image${count === 1 ? '' : 's'}`);
-  return warnings;
+  return [...warnings, ...noteWarnings(listing.dir, counts)];
+}
+
+/**
+ * The decoder-note warnings of {@link folderWarnings} from note counts (`radix merge` adds up the shards' counts).
+ *
+ * @example
+ * noteWarnings('/data', new Map([['16-bit samples scaled to [0, 1]', 3]]));
+ */
+export function noteWarnings(dir: string, counts: ReadonlyMap<string, number>): string[] {
+  return [...counts].map(([note, count]) => `${dir}: ${note} in ${count} image${count === 1 ? '' : 's'}`);
 }

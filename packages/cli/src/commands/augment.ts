@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { BACKEND_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
 import type { AugmentOptions } from '../augment.js';
+import { parseShard } from '../shard.js';
 
 /**
  * Turns parsed `radix augment` arguments into {@link AugmentOptions} (without progress).
@@ -18,6 +19,7 @@ export function augmentOptionsFromArgs(args: ParsedArgs, env: Record<string, str
     magnitude: args.number('magnitude'), grid: args.pair('grid'), p: args.number('p'),
     seed: args.string('seed') === undefined ? undefined : readSeed(args), backend: readBackend(args, env),
     maxPixels: args.integer('max-pixels', { min: 1 }), allowMixed: args.flag('allow-mixed'),
+    ...(args.string('shard') !== undefined ? { shard: parseShard(args.string('shard')) } : {}),
   };
 }
 
@@ -42,6 +44,7 @@ export const augmentCommand: Command = {
     BACKEND_OPTION,
     MAX_PIXELS_OPTION,
     { name: 'allow-mixed', type: 'boolean', description: 'resume an OUT written by another radix version or backend (refused by default; each output records its run)' },
+    { name: 'shard', type: 'string', arg: 'I/N', description: 'do only shard I of N (0-based; a contiguous block of the sorted sources) into OUT/shards/I-of-N; `radix merge OUT` then assembles OUT, bit-identical to the unsharded run' },
     QUIET_OPTION,
   ],
   details: [
@@ -58,7 +61,8 @@ export const augmentCommand: Command = {
     const r = await runAugment({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
     for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
     const again = r.repaired > 0 ? ` (${r.repaired} replacing missing, truncated or modified outputs)` : '';
-    ctx.stdout.write(`augment: ${r.written} written${again}, ${r.skipped} already present and verified, manifest ${join(resolve(ctx.cwd, options.output), 'manifest.json')}\n`);
+    const where = options.shard ? join(resolve(ctx.cwd, options.output), 'shards', `${options.shard.index}-of-${options.shard.count}`) : resolve(ctx.cwd, options.output);
+    ctx.stdout.write(`augment${options.shard ? ` shard ${options.shard.index}/${options.shard.count}` : ''}: ${r.written} written${again}, ${r.skipped} already present and verified, manifest ${join(where, 'manifest.json')}\n`);
     return 0;
   },
 };

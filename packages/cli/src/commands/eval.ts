@@ -1,8 +1,11 @@
 // `radix eval`: flags and help of the metric evaluation command; the work is runEval in ../eval.ts, loaded only
 // when the command runs (so `radix --help` does not load the metrics).
 import { BACKEND_OPTION, JSON_OPTION, MAX_PIXELS_OPTION, QUIET_OPTION, SEED_OPTION, readBackend, readSeed, type Command, type ParsedArgs } from '../kit/index.js';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../kit/errors.js';
 import { parseList, parseNumber } from '../kit/parsers.js';
 import type { EvalOptions } from '../eval.js';
+import { parseShard } from '../shard.js';
 
 const METRIC_LIST = 'psnr,ssim,ms-ssim,lpips,phv,fid,kid,is,pr,dc';
 const SSIM_MODE_LIST = 'skimage|wang|torchmetrics|torchmetrics-legacy';
@@ -90,6 +93,8 @@ export const evalCommand: Command = {
     { name: 'memorisation-space', type: 'string', arg: 'S', description: 'pixel (default; images pooled to 64×64) | features (the --features extractor)' },
     { name: 'memorisation-threshold', type: 'string', arg: 'T', description: "flag when closer than T × the training set's median nearest-neighbour distance (default 0.333)" },
     JSON_OPTION,
+    { name: 'shard', type: 'string', arg: 'I/N', description: 'do only shard I of N (0-based; whole batches of the pairs and of each folder) and write its partial results to --out DIR/shards/I-of-N; `radix merge DIR` computes the metrics, equal to the unsharded run' },
+    { name: 'out', type: 'string', arg: 'DIR', description: 'job folder of --shard (created; never inside an input folder)' },
     BACKEND_OPTION,
     { name: 'batch-size', type: 'string', arg: 'N', description: 'images per device batch (default 16)' },
     { name: 'strict', type: 'boolean', description: 'refuse folders that hold non-image or unreadable entries (default: skip them with a warning)' },
@@ -99,6 +104,15 @@ export const evalCommand: Command = {
   details: 'exit codes: 0 success, 1 failure (unreadable image, size mismatch, ...), 2 usage error',
   async run(args, ctx) {
     const options = evalOptionsFromArgs(args, ctx.env);
+    const shard = parseShard(args.string('shard'));
+    const out = args.string('out');
+    if (shard !== undefined || out !== undefined) {
+      if (shard === undefined || out === undefined) throw new UsageError('radix eval: --shard I/N and --out DIR go together');
+      const { runEvalShard } = await import('../eval-shard.js');
+      const r = await runEvalShard({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr }, shard, resolve(ctx.cwd, out));
+      ctx.stdout.write(`eval shard ${shard.index}/${shard.count}: ${r.skipped ? 'already complete and verified, skipped' : 'wrote'} ${join(r.dir, 'partial.json')}\n`);
+      return 0;
+    }
     const { runEval, formatReport, EvalOutputError } = await import('../eval.js');
     try {
       const result = await runEval({ ...options, progress: args.flag('quiet') ? undefined : ctx.stderr });
