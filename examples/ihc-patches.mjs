@@ -32,23 +32,32 @@ function readRgba(path) {
   return { width: png.width, height: png.height, data: png.data };
 }
 
+/**
+ * The stain label of a CHW float32 patch in [0, 1] (8-bit values, as read from the PNG): mean haematoxylin and DAB
+ * concentrations by colour deconvolution; background when both are faint, else the dominant stain.
+ */
+export function stainLabel(chw, size) {
+  const od = [0, 0, 0];
+  const plane = size * size;
+  for (let k = 0; k < plane; k++) {
+    // Optical density, then stain concentrations by the inverse of the stain matrix.
+    const o = [0, 1, 2].map((c) => -Math.log10(Math.max(Math.round(chw[c * plane + k] * 255), 1) / 255));
+    for (let s = 0; s < 3; s++) od[s] += o[0] * HED_FROM_RGB[0][s] + o[1] * HED_FROM_RGB[1][s] + o[2] * HED_FROM_RGB[2][s];
+  }
+  const [h, , d] = od.map((v) => v / plane);
+  return h + d < 0.15 ? 0 : h >= 0.75 * d ? 1 : 2;
+}
+
 /** One size×size patch at (x, y): CHW float32 in [0, 1] and its stain label. */
 function cutPatch({ width, data }, x, y, size) {
   const chw = new Float32Array(3 * size * size);
-  let od = [0, 0, 0];
   for (let j = 0; j < size; j++) {
     for (let i = 0; i < size; i++) {
       const p = ((y + j) * width + (x + i)) * 4;
-      const rgb = [data[p], data[p + 1], data[p + 2]];
-      for (let c = 0; c < 3; c++) chw[c * size * size + j * size + i] = rgb[c] / 255;
-      // Optical density, then stain concentrations by the inverse of the stain matrix.
-      const o = rgb.map((v) => -Math.log10(Math.max(v, 1) / 255));
-      for (let s = 0; s < 3; s++) od[s] += o[0] * HED_FROM_RGB[0][s] + o[1] * HED_FROM_RGB[1][s] + o[2] * HED_FROM_RGB[2][s];
+      for (let c = 0; c < 3; c++) chw[c * size * size + j * size + i] = data[p + c] / 255;
     }
   }
-  od = od.map((v) => v / (size * size));
-  const total = od[0] + od[2];
-  return { chw, label: total < 0.15 ? 0 : od[0] >= 0.75 * od[2] ? 1 : 2 };
+  return { chw, label: stainLabel(chw, size) };
 }
 
 /**

@@ -9,10 +9,11 @@ import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import { slurmCommand } from './commands/slurm.js';
 import { trainDiffusionCommand } from './commands/train-diffusion.js';
+import { trainGanCommand } from './commands/train-gan.js';
 
 /** The registered commands. */
 export const COMMANDS: readonly Command[] = [
-  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, mergeCommand,
+  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, trainGanCommand, mergeCommand,
   slurmCommand,
 ];
 

@@ -8,6 +8,17 @@ export * from './augment/index.js';
 export { freezeG, freezeD, type FreezeResult } from './freeze.js';
 export { MinibatchSampler, type MinibatchSamplerOptions } from './train/balanced-sampler.js';
 export { seededRandom, derivedSeed } from './train/seeded-random.js';
+export type { GeneratorLike, DiscriminatorLike, FeatureDiscriminatorLike } from './train/contract.js';
+export type { GanTrainOptions, GanStepInfo, AdaTrainOptions, D2DCETrainOptions } from './train/options.js';
+export type { D2DCEHeadLike } from './train/phases.js';
+export { trainGan, writeGrid, GAN_OUT, type GanNetworks, type GanTrainResult } from './train/trainer.js';
+export { saveGanCheckpoint, loadGanCheckpoint, GAN_CHECKPOINT_KEY, type GanCheckpointMeta, type GanCheckpointParts, type LoadedGanCheckpoint } from './train/checkpoint.js';
+export { loadPretrained, loadPretrainedInto, readPretrained, loadMatching, type PretrainedTargets, type PretrainedSource } from './train/pretrained.js';
+export { emaBeta, updateGEma } from './train/g-ema.js';
+export { generateImages, oneHot, tileImages, encodePng, type RgbImage, type GenerateOptions } from './train/sample-grid.js';
+export { ganMetrics, type GanMetricsOptions, type GanMetricName } from './train/metrics.js';
+export { sampleGanCheckpoint, type SampleGanOptions, type SampleGanResult } from './sample.js';
+// end losses, augmentation and training
 
 // networks and checkpoints
 export { StyleGAN2Generator, type StyleGAN2GeneratorConfig, type GeneratorCallOptions } from './networks/generator.js';
@@ -27,12 +38,3 @@ export { loadStyleGAN2Pkl, type LoadStyleGAN2PklOptions, type StyleGAN2Snapshot 
 export { readStyleGAN2Snapshot, type SnapshotModule, type SnapshotContents, type SnapshotReadOptions } from './io/snapshot-pickle.js';
 export { generatorConfigFromKwargs, discriminatorConfigFromKwargs, camelCase } from './io/init-kwargs.js';
 // end networks and checkpoints
-
-// losses, augmentation and training (continued)
-export type { GeneratorLike, DiscriminatorLike, FeatureDiscriminatorLike } from './train/contract.js';
-export type { GanTrainOptions, GanStepInfo, AdaTrainOptions, D2DCETrainOptions } from './train/options.js';
-export type { D2DCEHeadLike } from './train/phases.js';
-export { trainGan, writeGrid, GAN_OUT, type GanNetworks, type GanTrainResult } from './train/trainer.js';
-export { saveGanCheckpoint, loadGanCheckpoint, GAN_CHECKPOINT_KEY, type GanCheckpointMeta, type GanCheckpointParts, type LoadedGanCheckpoint } from './train/checkpoint.js';
-export { emaBeta, updateGEma } from './train/g-ema.js';
-export { generateImages, oneHot, tileImages, encodePng, type RgbImage, type GenerateOptions } from './train/sample-grid.js';

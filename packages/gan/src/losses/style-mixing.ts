@@ -20,7 +20,7 @@ export function drawMixingCutoff(numWs: number, prob: number, random: () => numb
  * ws[:, cutoff:] ← wsMix[:, cutoff:] for [N, numWs, wDim] tensors (returns `ws` itself when cutoff ≥ numWs).
  *
  * @example
- * const mixed = mixStyles(G.mapping(z, c), G.mapping(z2, c, { skipWAvgUpdate: true }), cutoff);
+ * const mixed = mixStyles(G.mapping(z, c), G.mapping(z2, c, { updateEmas: false }), cutoff);
  */
 export function mixStyles(ws: Tensor, wsMix: Tensor, cutoff: number): Tensor {
   if (ws.ndim !== 3 || wsMix.ndim !== 3 || ws.shape.some((d, i) => d !== wsMix.shape[i])) {

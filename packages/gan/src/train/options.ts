@@ -98,4 +98,6 @@ export interface GanTrainOptions {
   onStep?: (info: GanStepInfo) => void | Promise<void>;
   /** Notes for the user (e.g. re-initialised label embeddings), written to the log and returned. */
   notes?: readonly string[];
+  /** Receives the notes the trainer adds (frozen blocks) when it starts. */
+  onNote?: (note: string) => void;
 }

@@ -9,6 +9,8 @@ import { r1Penalty } from '../losses/r1.js';
 import { drawMixingCutoff, mixStyles } from '../losses/style-mixing.js';
 import type { DiscriminatorLike, FeatureDiscriminatorLike, GeneratorLike } from './contract.js';
 import type { nn } from '@radix/tensor-webgpu';
+import { discriminatorWithFeatures } from '../losses/d2d-ce-head.js';
+import { StyleGAN2Discriminator } from '../networks/discriminator.js';
 import { oneHot } from './sample-grid.js';
 import { derivedSeed, seededRandom } from './seeded-random.js';
 
@@ -57,20 +59,27 @@ function streams(ctx: PhaseContext, step: number, phase: keyof typeof PHASE_KEYS
   return { gen: new Generator(derivedSeed(ctx.seed, step, k)), aug: new Generator(derivedSeed(ctx.seed, step, k, 1)), random: seededRandom(ctx.seed, step, k) };
 }
 
-function runG(ctx: PhaseContext, z: Tensor, c: Tensor, gen: Generator, random: () => number, wsLeaf = false): { img: Tensor; ws: Tensor } {
+function runG(ctx: PhaseContext, z: Tensor, c: Tensor | null, gen: Generator, random: () => number, wsLeaf = false): { img: Tensor; ws: Tensor } {
   let ws = ctx.G.mapping(z, c);
   if (ctx.styleMixing > 0) {
     const cutoff = drawMixingCutoff(ws.shape[1]!, ctx.styleMixing, random);
-    if (cutoff < ws.shape[1]!) ws = mixStyles(ws, ctx.G.mapping(randn(z.shape, { backend: z.backend, generator: gen }), c, { skipWAvgUpdate: true }), cutoff);
+    if (cutoff < ws.shape[1]!) ws = mixStyles(ws, ctx.G.mapping(randn(z.shape, { backend: z.backend, generator: gen }), c, { updateEmas: false }), cutoff);
   }
   if (wsLeaf && !ws.requiresGrad) ws = ws.detach().requiresGrad_();
   return { img: ctx.G.synthesis(ws), ws };
 }
 
+function gLabels(ctx: PhaseContext, labels: readonly number[], b: Tensor['backend']): Tensor | null {
+  return ctx.G.cDim > 0 ? oneHot(labels, ctx.G.cDim, b) : null;
+}
+
 function runD(ctx: PhaseContext, img: Tensor, labels: readonly number[], aug: Generator, withFeatures: boolean): { logits: Tensor; features: Tensor | null } {
   const seen = ctx.augment ? ctx.augment.apply(img, aug) : img;
-  const c = oneHot(labels, ctx.dCDim, img.backend);
-  if (withFeatures) return (ctx.D as FeatureDiscriminatorLike).forwardWithFeatures(seen, c);
+  const c = ctx.dCDim > 0 ? oneHot(labels, ctx.dCDim, img.backend) : null;
+  if (withFeatures) {
+    if (ctx.D instanceof StyleGAN2Discriminator) return discriminatorWithFeatures(ctx.D, seen, c);
+    return (ctx.D as FeatureDiscriminatorLike).forwardWithFeatures(seen, c);
+  }
   return { logits: ctx.D.call(seen, c) as Tensor, features: null };
 }
 
@@ -94,7 +103,7 @@ export function gMainPhase(ctx: PhaseContext, batch: PhaseBatch): PhaseScalars {
     const n = batch.genLabels.length;
     const b = ctx.G.parameters()[0]!.backend;
     const z = randn([n, ctx.G.zDim], { backend: b, generator: gen });
-    const { img } = runG(ctx, z, oneHot(batch.genLabels, ctx.G.cDim, b), gen, random);
+    const { img } = runG(ctx, z, gLabels(ctx, batch.genLabels, b), gen, random);
     const { logits, features } = runD(ctx, img, batch.genLabels, aug, ctx.head !== null);
     const adv = generatorLoss(logits, ctx.loss);
     const out: PhaseScalars = { 'G/loss': adv.detach() };
@@ -122,7 +131,7 @@ export function gRegPhase(ctx: PhaseContext, batch: PhaseBatch): PhaseScalars {
     const b = ctx.G.parameters()[0]!.backend;
     const z = randn([labels.length, ctx.G.zDim], { backend: b, generator: gen });
     // With a frozen mapping network ws is a leaf of the graph: make it one that the penalty can differentiate by.
-    const g = runG(ctx, z, oneHot(labels, ctx.G.cDim, b), gen, random, true);
+    const g = runG(ctx, z, gLabels(ctx, labels, b), gen, random, true);
     const { img, ws } = g;
     const { loss, newMean, meanLength } = ctx.pl!.loss(img, ws, { generator: gen });
     loss.mul(ctx.plInterval).backward();
@@ -143,7 +152,7 @@ export function dMainPhase(ctx: PhaseContext, batch: PhaseBatch): PhaseScalars {
     const b = ctx.G.parameters()[0]!.backend;
     const fake = noGrad(() => {
       const z = randn([n, ctx.G.zDim], { backend: b, generator: gen });
-      return runG(ctx, z, oneHot(batch.genLabels, ctx.G.cDim, b), gen, random).img;
+      return runG(ctx, z, gLabels(ctx, batch.genLabels, b), gen, random).img;
     });
     const fakeLogits = runD(ctx, fake, batch.genLabels, aug, false).logits;
     const real = runD(ctx, batch.reals!, batch.realLabels, aug, ctx.head !== null);

@@ -2,7 +2,8 @@
 // PNG bytes (what the trainer writes every few kimg and `radix sample` writes per class).
 import { type Backend, Generator, type Tensor, cat, noGrad, randn, tensor, tidy } from '@radix/tensor-webgpu';
 import { PNG } from 'pngjs';
-import type { GeneratorLike, NoiseMode } from './contract.js';
+import type { NoiseMode } from '../networks/synthesis-layer.js';
+import type { GeneratorLike } from './contract.js';
 
 /** An RGB image as 8-bit interleaved pixels. */
 export interface RgbImage {
@@ -40,8 +41,8 @@ export function generateImages(G: GeneratorLike, labels: readonly (number | null
     const parts: Tensor[] = [];
     for (let s = 0; s < n; s += chunk) {
       const e = Math.min(n, s + chunk);
-      const c = oneHot(labels.slice(s, e), G.cDim, backend);
-      const ws = G.mapping(z.slice(0, s, e), c, { truncationPsi: options.truncationPsi ?? 1, skipWAvgUpdate: true });
+      const c = G.cDim > 0 ? oneHot(labels.slice(s, e), G.cDim, backend) : null;
+      const ws = G.mapping(z.slice(0, s, e), c, { truncationPsi: options.truncationPsi ?? 1, updateEmas: false });
       parts.push(G.synthesis(ws, { noiseMode: options.noiseMode ?? 'const' }).add(1).mul(0.5).clamp(0, 1));
     }
     return parts.length === 1 ? parts[0]! : cat(parts, 0);

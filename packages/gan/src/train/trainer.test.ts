@@ -11,7 +11,8 @@ import { AdaPipe } from '../augment/ada-pipe.js';
 import { DiffAugmentPipe } from '../augment/diff-augment-pipe.js';
 import { freezeD, freezeG } from '../freeze.js';
 import { loadGanCheckpoint } from './checkpoint.js';
-import type { MappingCallOptions, NoiseMode } from './contract.js';
+import type { MappingCallOptions } from '../networks/mapping.js';
+import type { NoiseMode } from '../networks/synthesis-layer.js';
 import { GAN_OUT, trainGan } from './trainer.js';
 
 await init({ backend: 'cpu' });
@@ -30,14 +31,14 @@ const Z = 8;
 const W = 8;
 const C = 6;
 
-class Mapping extends nn.Module<[Tensor, Tensor, MappingCallOptions?]> {
+class Mapping extends nn.Module<[Tensor, Tensor | null, MappingCallOptions?]> {
   fc: nn.Linear;
   constructor(cDim: number, g: Generator) {
     super();
     this.fc = new nn.Linear(Z + cDim, W, { generator: g });
   }
-  forward(z: Tensor, c: Tensor): Tensor {
-    const w = this.fc.call(c.shape[1]! > 0 ? cat([z, c], 1) : z).relu();
+  forward(z: Tensor, c: Tensor | null): Tensor {
+    const w = this.fc.call(c ? cat([z, c], 1) : z).relu();
     return w.unsqueeze(1).expand(z.shape[0]!, 3, W);
   }
 }
@@ -101,7 +102,7 @@ class TinyG extends nn.Module<[Tensor, Tensor]> {
     this.#mapping = this.registerModule('mapping', new Mapping(cDim, g));
     this.#synthesis = this.registerModule('synthesis', new Synthesis(g));
   }
-  mapping(z: Tensor, c: Tensor): Tensor {
+  mapping(z: Tensor, c: Tensor | null): Tensor {
     return this.#mapping.call(z, c);
   }
   synthesis(ws: Tensor, options: { noiseMode?: NoiseMode } = {}): Tensor {
@@ -136,7 +137,7 @@ class DB4 extends nn.Module<[Tensor]> {
   }
 }
 /** Stand-in discriminator with projection conditioning and the features D2D-CE reads. */
-class TinyD extends nn.Module<[Tensor, Tensor]> {
+class TinyD extends nn.Module<[Tensor, Tensor | null]> {
   b8: DB8;
   b4: DB4;
   cmap: nn.Linear | null;
@@ -147,13 +148,13 @@ class TinyD extends nn.Module<[Tensor, Tensor]> {
     this.b4 = new DB4(g);
     this.cmap = cDim > 0 ? new nn.Linear(cDim, C, { generator: g }) : null;
   }
-  forwardWithFeatures(img: Tensor, c: Tensor): { logits: Tensor; features: Tensor } {
+  forwardWithFeatures(img: Tensor, c: Tensor | null): { logits: Tensor; features: Tensor } {
     const h = this.b4.call(this.b8.call(img));
     let logits = this.b4.out.call(h);
-    if (this.cmap) logits = logits.add(h.mul(this.cmap.call(c)).sum(1, true).div(Math.sqrt(C)));
+    if (this.cmap) logits = logits.add(h.mul(this.cmap.call(c!)).sum(1, true).div(Math.sqrt(C)));
     return { logits, features: h };
   }
-  forward(img: Tensor, c: Tensor): Tensor {
+  forward(img: Tensor, c: Tensor | null): Tensor {
     return this.forwardWithFeatures(img, c).logits;
   }
 }

@@ -4,6 +4,7 @@ import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Tensor, atomicWriteFile, keep, optim, tensor, tidy } from '@radix/tensor-webgpu';
 import { AdaController } from '../augment/ada-controller.js';
+import { StyleGAN2Discriminator } from '../networks/discriminator.js';
 import { AdaPipe } from '../augment/ada-pipe.js';
 import { freezeD, freezeG } from '../freeze.js';
 import { PathLengthRegularizer } from '../losses/path-length.js';
@@ -19,7 +20,7 @@ import { encodePng, generateImages, tileImages } from './sample-grid.js';
 /** The networks of a run: G, D, the EMA copy of G and (for D2D-CE) the conditioning head. */
 export interface GanNetworks {
   G: GeneratorLike;
-  D: DiscriminatorLike & { readonly cDim?: number };
+  D: DiscriminatorLike;
   /** A second instance of G's architecture; it is overwritten with G's weights unless resuming. */
   gEma: GeneratorLike;
   head?: D2DCEHeadLike | null;
@@ -74,7 +75,7 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
   const labels = options.labels ? [...options.labels] : new Array<number>(n).fill(0);
   if (labels.length !== n) throw new Error(`trainGan: ${labels.length} labels for ${n} images`);
   if (classes > 0) for (const l of labels) if (!(Number.isInteger(l) && l >= 0 && l < classes)) throw new Error(`trainGan: label ${l} outside [0, ${classes})`);
-  if (head && !('forwardWithFeatures' in D)) throw new Error('trainGan: D2D-CE needs a discriminator with forwardWithFeatures(img, c)');
+  if (head && !(D instanceof StyleGAN2Discriminator) && !('forwardWithFeatures' in D)) throw new Error('trainGan: D2D-CE needs a StyleGAN2Discriminator or a discriminator with forwardWithFeatures(img, c)');
   const batch = options.batch ?? 32;
   if (!(Number.isInteger(batch) && batch >= 2)) throw new Error(`trainGan: batch must be an integer ≥ 2, got ${batch}`);
   const seed = options.seed ?? 0;
@@ -103,7 +104,10 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
   if (gFreeze.blocks.length) notes.push(`frozen G blocks: ${gFreeze.blocks.join(', ')}`);
   if (dFreeze.blocks.length) notes.push(`frozen D blocks: ${dFreeze.blocks.join(', ')}`);
   const dTrainable = [...dFreeze.trainable, ...(head ? head.parameters() : [])];
-  const optG = lazyAdam(gFreeze.trainable, resolved.lr, resolved.betas as [number, number], resolved.plWeight > 0 ? resolved.plInterval : null);
+  if (gFreeze.trainable.length === 0) notes.push('every generator parameter is frozen: only D trains');
+  if (dTrainable.length === 0) throw new Error(`trainGan: freezeD(${resolved.freezeD}) leaves the discriminator nothing to train`);
+  for (const n of notes.slice(options.notes?.length ?? 0)) options.onNote?.(n);
+  const optG = gFreeze.trainable.length > 0 ? lazyAdam(gFreeze.trainable, resolved.lr, resolved.betas as [number, number], resolved.plWeight > 0 ? resolved.plInterval : null) : null;
   const optD = lazyAdam(dTrainable, resolved.lr, resolved.betas as [number, number], resolved.gamma > 0 ? resolved.r1Interval : null);
   const pl = resolved.plWeight > 0 ? new PathLengthRegularizer({ decay: resolved.plDecay, weight: resolved.plWeight }) : null;
   const ada = options.augment instanceof AdaPipe
@@ -127,7 +131,7 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
       D.loadStateDict(ck.modules.D!);
       gEma.loadStateDict(ck.modules.G_ema!);
       if (head) head.loadStateDict(ck.modules.head ?? {});
-      if (ck.optimizers.optG) optG.loadStateDict(ck.optimizers.optG);
+      if (ck.optimizers.optG && optG) optG.loadStateDict(ck.optimizers.optG);
       if (ck.optimizers.optD) optD.loadStateDict(ck.optimizers.optD);
       if (ada && ck.meta.ada) ada.loadState(ck.meta.ada);
       if (pl) pl.commit(ck.meta.plMean, ck.meta.plLast);
@@ -148,7 +152,7 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
   const realSampler = new MinibatchSampler(labels, { balanced: resolved.balanced, seed });
   const genSampler = new MinibatchSampler(labels, { balanced: resolved.balanced, seed: seed + 7919 });
   const ctx: PhaseContext = {
-    G, D, dCDim: D.cDim ?? G.cDim, head, augment: options.augment ?? null, loss: resolved.loss, styleMixing: resolved.styleMixing,
+    G, D, dCDim: D.cDim, head, augment: options.augment ?? null, loss: resolved.loss, styleMixing: resolved.styleMixing,
     gamma: resolved.gamma, r1Interval: resolved.r1Interval, plInterval: resolved.plInterval, pl,
     d2dce: resolved.d2dce ?? { lambda: 0, margin: 0.98, temperature: 0.25 }, seed,
   };
@@ -165,7 +169,7 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
   let lastCkpt: string | null = (await exists(ckptPath)) ? ckptPath : null;
   const finish = (status: GanTrainResult['status'], message: string | null): GanTrainResult => {
     reals.dispose();
-    optG.dispose();
+    optG?.dispose();
     optD.dispose();
     return { status, steps: step, kimg: (step * batch) / 1000, seconds: (performance.now() - t0) / 1000, checkpoint: lastCkpt, message, notes };
   };
@@ -175,17 +179,17 @@ export async function trainGan(nets: GanNetworks, options: GanTrainOptions): Pro
     const realIdx = realSampler.indices(step, batch);
     const b: PhaseBatch = { step, reals: null, realLabels: realIdx.map((i) => labels[i]!), genLabels: genSampler.indices(step, batch).map((i) => labels[i]!) };
     const losses: Record<string, number> = {};
-    const phases: [string, (c: PhaseContext, bb: PhaseBatch) => PhaseScalars, optim.Adam, boolean][] = [
-      ['Gmain', gMainPhase, optG, true],
-      ['Greg', gRegPhase, optG, pl !== null && step % resolved.plInterval === 0],
+    const phases: [string, (c: PhaseContext, bb: PhaseBatch) => PhaseScalars, optim.Adam | null, boolean][] = [
+      ['Gmain', gMainPhase, optG, optG !== null],
+      ['Greg', gRegPhase, optG, optG !== null && pl !== null && step % resolved.plInterval === 0],
       ['Dmain', dMainPhase, optD, true],
       ['Dreg', dRegPhase, optD, resolved.gamma > 0 && step % resolved.r1Interval === 0],
     ];
     let bad: string | null = null;
-    for (const [name, run, opt, due] of phases) {
-      if (!due) continue;
+    for (const [name, run, optOrNull, due] of phases) {
+      if (!due || !optOrNull) continue;
+      const opt = optOrNull;
       const isG = name.startsWith('G');
-      if (isG && gFreeze.trainable.length === 0) continue;
       setTraining(isG);
       if (!isG && !b.reals) b.reals = tidy(() => reals.indexSelect(0, tensor(realIdx, { shape: [batch], dtype: 'int32', backend: reals.backend })));
       opt.zeroGrad();
