@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: ['@radix/tensor-webgpu', '@radix/metrics', '@radix/diffusion', '@radix/gan', 'pngjs', 'jpeg-js'],
+  external: ['@radix/tensor-webgpu', '@radix/metrics', '@radix/augment', '@radix/gan', '@radix/diffusion', 'pngjs', 'jpeg-js'],
 });

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_CLASSIFIER, type ClassifierSettings } from './classifier-train.js';
-import { generatorAvailability } from './generators.js';
+import { generatorAvailability, generatorFor } from './generators.js';
 
 /** Where the labelled data comes from. */
 export type DataConfig =
@@ -184,10 +184,13 @@ export async function parseExperimentConfig(raw: unknown, baseDir: string): Prom
     const src = variants.find((x) => x.name === v.from);
     if (!src || src.kind === 'real' || src.kind === 'synthetic-only') throw new ConfigError(`config.variants: '${v.name}' takes its images from '${v.from}', which is not a rudi, gan or diffusion variant of this config`);
   }
-  for (const v of variants) {
-    if (v.kind !== 'gan' && v.kind !== 'diffusion') continue;
+  for (const [i, v] of variants.entries()) {
+    if (v.kind !== 'rudi' && v.kind !== 'gan' && v.kind !== 'diffusion') continue;
     const why = await generatorAvailability(v.kind);
     if (why !== null) throw new ConfigError(`config.variants: '${v.name}' (kind '${v.kind}') is not available in this build: ${why}`);
+    const adapter = await generatorFor(v.kind);
+    if (adapter.checkTrain) adapter.checkTrain(v.train, `config.variants[${i}].train`);
+    else if (Object.keys(v.train).length > 0) throw new ConfigError(`config.variants[${i}].train: '${v.kind}' variants take no train settings`);
   }
   const data = dataConfig(o.data ?? { kind: 'ihc' }, baseDir);
   const needsPool = variants.some((v) => v.kind === 'gan' && v.init !== 'scratch');

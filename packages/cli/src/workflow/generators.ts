@@ -28,6 +28,8 @@ export interface GeneratedSet {
 /** A source of synthetic images. */
 export interface GeneratorAdapter {
   kind: VariantConfig['kind'];
+  /** Checks a variant's `train` object when the config is read (throws naming the key); absent: it must be empty. */
+  checkTrain?: (train: Record<string, unknown>, where: string) => unknown;
   generate(ctx: GenerateContext): Promise<GeneratedSet>;
 }
 
@@ -58,7 +60,23 @@ const rudiAdapter: GeneratorAdapter = {
   },
 };
 
-const ADAPTERS: Partial<Record<VariantConfig['kind'], GeneratorAdapter>> = { rudi: rudiAdapter };
+// The GAN and diffusion adapters load their packages only when an experiment uses them.
+const LOADERS: Partial<Record<VariantConfig['kind'], () => Promise<GeneratorAdapter>>> = {
+  rudi: async () => rudiAdapter,
+  gan: async () => (await import('./generator-gan.js')).ganAdapter,
+  diffusion: async () => (await import('./generator-diffusion.js')).diffusionAdapter,
+};
+
+async function load(kind: VariantConfig['kind']): Promise<GeneratorAdapter | string> {
+  const loader = LOADERS[kind];
+  if (!loader) return `'${kind}' variants generate nothing`;
+  try {
+    return await loader();
+  } catch (e) {
+    const pkg = kind === 'gan' ? '@radix/gan' : kind === 'diffusion' ? '@radix/diffusion' : '@radix/augment';
+    return `${pkg} cannot be loaded (${(e as Error).message})`;
+  }
+}
 
 /**
  * Why a generator kind cannot run in this build, or null when it can.
@@ -67,20 +85,18 @@ const ADAPTERS: Partial<Record<VariantConfig['kind'], GeneratorAdapter>> = { rud
  * await generatorAvailability('rudi'); // null
  */
 export async function generatorAvailability(kind: VariantConfig['kind']): Promise<string | null> {
-  if (ADAPTERS[kind]) return null;
-  if (kind === 'gan') return '@radix/gan does not provide a GAN trainer and sampler in this build, so no GAN variant can run';
-  if (kind === 'diffusion') return '@radix/diffusion does not provide a diffusion trainer and sampler in this build, so no diffusion variant can run';
-  return `'${kind}' variants generate nothing`;
+  const a = await load(kind);
+  return typeof a === 'string' ? a : null;
 }
 
 /**
  * The adapter of a variant kind (throws, with the reason, when this build has none).
  *
  * @example
- * const set = await generatorFor('rudi').generate(ctx);
+ * const set = await (await generatorFor('rudi')).generate(ctx);
  */
 export async function generatorFor(kind: VariantConfig['kind']): Promise<GeneratorAdapter> {
-  const a = ADAPTERS[kind];
-  if (!a) throw new Error(`no generator for '${kind}': ${await generatorAvailability(kind)}`);
+  const a = await load(kind);
+  if (typeof a === 'string') throw new Error(`no generator for '${kind}': ${a}`);
   return a;
 }
