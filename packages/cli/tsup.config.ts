@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: ['@radix/tensor-webgpu', '@radix/metrics', 'pngjs', 'jpeg-js'],
+  external: ['@radix/tensor-webgpu', '@radix/metrics', '@radix/diffusion', 'pngjs', 'jpeg-js'],
 });

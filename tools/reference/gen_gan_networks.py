@@ -27,6 +27,11 @@ Gradients (G and D in training mode, noise 'const', as training/loss.py's phases
   D loss   softplus(D(fake.detach(), c)).mean() + softplus(-D(real, c)).mean()                            → grad.D.*
   R1       r1 = autograd.grad(D(real, c).sum(), real, create_graph=True); loss = (r1².sum([1,2,3]) * gamma/2).mean()
            with gamma = 1 → out.r1_grads (r1 itself), out.r1_penalty, grad.R1.* (the double backward into D)
+- ops.safetensors: torch_utils.ops.upfirdn2d.upfirdn2d (reference path) and conv2d_resample.conv2d_resample on
+  the paths the networks do not take (asymmetric and negative padding, separable 8-tap and non-symmetric 2-D
+  filters, flip_filter, up and down together, grouped transposed convolution, the generic fallback): `op.<i>.x`,
+  `op.<i>.w`, `op.<i>.r`, outputs `op.<i>.y`, gradients of sum(y·r) w.r.t. x (`op.<i>.gx`) and w (`op.<i>.gw`), and
+  for convolutions the double backward d/dw ‖∂sum(y·r)/∂x‖² (`op.<i>.ggw`); the arguments are in networks.json.
 numFp16Res: the original cannot run fp16 layers on the CPU in torch 1.13 ("slow_conv2d_cpu" not implemented for
 'Half'), so the fp16 case is computed with force_fp32=True, which is what Radix computes for every numFp16Res.
 """
@@ -226,6 +231,48 @@ def run_case(networks, spec, seed):
     return meta, tensors
 
 
+OPS = [
+    dict(op='upfirdn2d', x=[2, 3, 7, 6], f=[1, 3, 3, 1], up=2, down=1, padding=[2, 1, 0, 3]),
+    dict(op='upfirdn2d', x=[2, 3, 7, 6], f=[1, 3, 3, 1], up=1, down=2, padding=[1, 2, -1, 1]),
+    dict(op='upfirdn2d', x=[1, 2, 6, 5], f=[1, 2, 3, 4, 4, 3, 2, 1], up=2, down=2, padding=[3, 3, 4, 2]),
+    dict(op='upfirdn2d', x=[1, 2, 4, 5], f=None, up=3, down=1, padding=[1, 1, 1, 1], gain=2),
+    dict(op='upfirdn2d', x=[1, 2, 5, 5], f=[[1, 2], [3, 4]], up=1, down=1, padding=[1, 0, 0, 1], flip_filter=False),
+    dict(op='upfirdn2d', x=[1, 2, 5, 5], f=[[1, 2], [3, 4]], up=2, down=1, padding=[1, 0, 0, 1], flip_filter=True),
+    dict(op='conv2d_resample', x=[2, 3, 5, 5], w=[5, 3, 3, 3], f=[1, 3, 3, 1], up=2, padding=1, flip_weight=False),
+    dict(op='conv2d_resample', x=[1, 6, 5, 4], w=[4, 3, 3, 3], f=[1, 3, 3, 1], up=2, padding=1, groups=2, flip_weight=False),
+    dict(op='conv2d_resample', x=[2, 3, 8, 8], w=[4, 3, 3, 3], f=[1, 3, 3, 1], down=2, padding=1),
+    dict(op='conv2d_resample', x=[2, 3, 5, 5], w=[4, 3, 1, 1], f=[1, 3, 3, 1], up=2),
+    dict(op='conv2d_resample', x=[2, 3, 8, 8], w=[4, 3, 1, 1], f=[1, 3, 3, 1], down=2),
+    dict(op='conv2d_resample', x=[1, 3, 6, 6], w=[2, 3, 3, 3], f=[1, 3, 3, 1], up=2, down=2, padding=1, flip_weight=False),
+    dict(op='conv2d_resample', x=[1, 3, 6, 6], w=[2, 3, 3, 3], f=None, padding=[1, 0, 2, 1]),
+]
+
+
+def run_ops(tmp):
+    from torch_utils.ops import conv2d_resample, upfirdn2d  # noqa: E402  (the fetched original)
+    gen = torch.Generator().manual_seed(5)
+    tensors, metas = {}, []
+    for i, spec in enumerate(OPS):
+        x = torch.randn(spec['x'], generator=gen, dtype=torch.float64).float().requires_grad_(True)
+        f = None if spec['f'] is None else upfirdn2d.setup_filter(spec['f'])
+        if spec['op'] == 'upfirdn2d':
+            y = upfirdn2d.upfirdn2d(x, f, up=spec.get('up', 1), down=spec.get('down', 1), padding=spec['padding'],
+                                    flip_filter=spec.get('flip_filter', False), gain=spec.get('gain', 1), impl='ref')
+            r = torch.randn(y.shape, generator=gen)
+            gx, = torch.autograd.grad((y * r).sum(), [x])
+            tensors.update({f'op.{i}.x': x, f'op.{i}.r': r, f'op.{i}.y': y, f'op.{i}.gx': gx})
+        else:
+            w = torch.randn(spec['w'], generator=gen).requires_grad_(True)
+            y = conv2d_resample.conv2d_resample(x, w, f, up=spec.get('up', 1), down=spec.get('down', 1), padding=spec.get('padding', 0),
+                                                groups=spec.get('groups', 1), flip_weight=spec.get('flip_weight', True))
+            r = torch.randn(y.shape, generator=gen)
+            gx, gw = torch.autograd.grad((y * r).sum(), [x, w], create_graph=True)
+            ggw, = torch.autograd.grad(gx.square().sum(), [w])
+            tensors.update({f'op.{i}.x': x, f'op.{i}.w': w, f'op.{i}.r': r, f'op.{i}.y': y, f'op.{i}.gx': gx, f'op.{i}.gw': gw, f'op.{i}.ggw': ggw})
+        metas.append({**spec, 'index': i, 'filter': None if f is None else {'shape': list(f.shape)}})
+    return metas, tensors
+
+
 def main():
     commit = subprocess.check_output(['git', '--git-dir', GIT, 'rev-parse', 'HEAD'], text=True).strip()
     tmp = tempfile.mkdtemp(prefix='sg2ada-')
@@ -241,6 +288,9 @@ def main():
             write_safetensors(os.path.join(OUT, meta['file']), tensors)
             metas.append(meta)
             print(f"wrote {meta['file']}: {os.path.getsize(os.path.join(OUT, meta['file']))} bytes", file=sys.stderr)
+        op_metas, op_tensors = run_ops(tmp)
+        write_safetensors(os.path.join(OUT, 'ops.safetensors'), op_tensors)
+        print(f"wrote ops.safetensors: {os.path.getsize(os.path.join(OUT, 'ops.safetensors'))} bytes", file=sys.stderr)
         body = {
             'generator': 'tools/reference/gen_gan_networks.py',
             'project': 'github:NVlabs/stylegan2-ada-pytorch', 'commit': commit,
@@ -249,6 +299,7 @@ def main():
             'torch': torch.__version__,
             'tolerance': {'rtol': 1e-4, 'atol': 1e-4},
             'cases': metas,
+            'ops': op_metas,
         }
         path = os.path.join(OUT, 'networks.json')
         with open(path + '.tmp', 'w') as f:

@@ -34,7 +34,7 @@ describe('radix bin', () => {
     expect(r.stderr).toMatch(/radix: no command given before '--real'/);
     r = radix('evaluate');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown command 'evaluate' \(commands: eval, augment/);
+    expect(r.stderr).toMatch(/unknown command 'evaluate' \(commands: demo, experiment, report, eval, augment/);
     r = radix('eval', '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/usage: radix eval --real DIR --fake DIR/);

@@ -56,7 +56,7 @@ describe('dispatcher', () => {
     expect(c.err.join('')).toBe('radix: it broke\n');
     c = capture();
     expect(await runCli(['train'], c, cmds)).toBe(2);
-    expect(c.err.join('')).toMatch(/radix train needs one of:\n  radix train toy +a test command\n/);
+    expect(c.err.join('')).toMatch(/radix train needs one of:\n(  radix train \S+ .*\n)*  radix train toy +a test command\n/);
     c = capture();
     expect(await runCli(['train', '--help'], c, cmds)).toBe(0);
     expect(c.out.join('')).toMatch(/radix train toy/);
@@ -70,7 +70,7 @@ describe('dispatcher', () => {
     expect(help).toMatch(/^radix train toy — a test command\n\nusage: radix train toy DATA \[options\]\n\n  DATA +a folder\n/);
     expect(help).toMatch(/\n      --steps N +number of steps \(default 10\)\n/);
     expect(help).toMatch(/\n  -h, --help +this text\n/);
-    expect(formatOverview()).toMatch(/commands:\n  eval +compare/);
+    expect(formatOverview()).toMatch(/commands:\n  demo +the main job[^\n]*\n  experiment +[^\n]*\n  report +[^\n]*\n  eval +compare/);
   });
 
   it('the eval help lists exactly the metric names, SSIM modes and resizes runEval accepts', () => {

@@ -2,12 +2,19 @@
 // run() imports its implementation on demand, so `radix eval` never loads the GAN or diffusion packages.
 import type { Command } from './kit/index.js';
 import { augmentCommand } from './commands/augment.js';
+import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { experimentCommand } from './commands/experiment.js';
 import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
 import { slurmCommand } from './commands/slurm.js';
+import { trainDiffusionCommand } from './commands/train-diffusion.js';
 
 /** The registered commands. */
-export const COMMANDS: readonly Command[] = [evalCommand, augmentCommand, mergeCommand, slurmCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, mergeCommand,
+  slurmCommand,
+];
 
 /**
  * Finds the command named by the leading words of `argv` (`['train', 'gan', …]` selects `train gan`); returns it and

@@ -118,7 +118,7 @@ export function buildIhcDataset(options: IhcDatasetOptions = {}): PatchDataset {
       train: selectPatches(all, labelled, size), val: selectPatches(all, ids.val, size), test: selectPatches(all, ids.test, size), pool: poolSet,
       description: [
         `${path === BUNDLED_IHC ? 'bundled ihc.png (scikit-image immunohistochemistry, 512×512)' : path}: ${all.labels.length} non-overlapping ${size}×${size} patches`,
-        `labels from colour deconvolution (HED_FROM_RGB): low-stain when mean H + DAB density < ${HED_RULE.minStain}, DAB when DAB ≥ ${HED_RULE.dabShare} of H + DAB, else haematoxylin`,
+        `labels from colour deconvolution (HED_FROM_RGB): low-stain when mean H + DAB density < ${HED_RULE.minStain}, DAB when DAB ≥ ${HED_RULE.dabShare} of H + DAB, else mixed (haematoxylin with DAB)`,
         `split by ${block}×${block} regions (seed ${seed}, draw ${attempt + 1}): ${nTest} test, ${nVal} validation, ${regions.length - nTest - nVal} training regions`,
         `labelled: ${perClass} per class drawn from the training region; pool: the other ${pool.length} training-region patches, unlabelled`,
       ],

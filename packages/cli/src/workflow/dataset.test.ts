@@ -39,7 +39,7 @@ describe('the IHC dataset', () => {
   const ds = buildIhcDataset();
   it('cuts 256 non-overlapping 32×32 patches, 20 labelled per class, the rest of the training region as the pool', () => {
     const n = (s: typeof ds.train) => patchCount(s, 32);
-    expect(ds.classes).toEqual(['low-stain', 'haematoxylin', 'DAB']);
+    expect(ds.classes).toEqual(['low-stain', 'mixed', 'DAB']);
     expect(n(ds.train) + n(ds.val) + n(ds.test) + n(ds.pool)).toBe(256);
     expect(classCounts(ds.train, 3)).toEqual([20, 20, 20]);
     expect([...ds.pool.labels].every((l) => l === -1)).toBe(true);

@@ -1,15 +1,15 @@
 // Stain labels of IHC patches from colour deconvolution: each patch's mean haematoxylin and DAB densities (Ruifrok &
-// Johnston's stain matrix, scikit-image's HED_FROM_RGB) decide between low-stain, haematoxylin- and DAB-dominant.
+// Johnston's stain matrix, scikit-image's HED_FROM_RGB) decide between low-stain, mixed and DAB-dominant.
 import { HED_FROM_RGB } from '@radix/augment';
 
 /** The classes of {@link hedLabel}, in label order. */
-export const HED_CLASSES: readonly string[] = Object.freeze(['low-stain', 'haematoxylin', 'DAB']);
+export const HED_CLASSES: readonly string[] = Object.freeze(['low-stain', 'mixed', 'DAB']);
 
 /** Thresholds of {@link hedLabel} (optical densities in log10 units). */
 export const HED_RULE = Object.freeze({
   /** Below this mean H + DAB density a patch is low-stain (background, lumen, pale stroma). */
   minStain: 0.3,
-  /** At or above this DAB share of H + DAB a stained patch is DAB-dominant, else haematoxylin-dominant. */
+  /** At or above this DAB share of H + DAB a stained patch is DAB-dominant, else mixed (haematoxylin with DAB). */
   dabShare: 0.75,
 });
 
@@ -47,7 +47,7 @@ export function hedComposition(chw: Float32Array, size: number): HedComposition 
 
 /**
  * The stain class of a patch ({@link HED_CLASSES}): 0 low-stain when H + DAB < 0.3, else 2 DAB when DAB ≥ 0.75 of
- * H + DAB, else 1 haematoxylin.
+ * H + DAB, else 1 mixed (haematoxylin and DAB).
  *
  * @example
  * HED_CLASSES[hedLabel(patch, 32)]; // 'DAB'

@@ -13,3 +13,13 @@ export { buildFolderDataset, type FolderDatasetOptions } from './dataset-folder.
 export { loadDataset, saveDataset } from './dataset-store.js';
 export { classCounts, concatPatches, emptyPatchSet, patchCount, selectPatches, type PatchDataset, type PatchOrigin, type PatchSet } from './patch-set.js';
 export { gridToPng, patchToPng } from './png-grid.js';
+export { VARIANT_KINDS, parseExperimentConfig, readExperimentConfig, type DataConfig, type ExperimentConfig, type VariantConfig, type VariantKind } from './experiment-config.js';
+export { STAGES, configHash, experimentJobs, jobDir, readJobManifest, type JobManifest, type JobSpec, type Stage } from './experiment-jobs.js';
+export { loadSynthetic, prepareRun, readRunManifest, runExperiment, runJob, selectJobs, type JobOutcome, type RunManifest, type RunOptions } from './experiment-run.js';
+export { generatorAvailability, generatorFor, type GenerateContext, type GeneratedSet, type GeneratorAdapter } from './generators.js';
+export { syntheticMetrics, type SyntheticMetrics } from './synthetic-metrics.js';
+export { classifierTable, readPredictions, type ClassifierRow, type SavedPredictions } from './report-table.js';
+export { formatClassifierRows } from './report-text.js';
+export { lineChart, type Series } from './report-svg.js';
+export { writeReport } from './report.js';
+export { demoConfig, runDemo, type DemoOptions, type DemoResult } from './demo.js';

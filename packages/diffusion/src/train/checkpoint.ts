@@ -3,7 +3,7 @@
 // place, with a manifest of sizes and SHA-256 sums written last so a truncated or corrupt checkpoint is recognised.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { type Backend, type Tensor, atomicWriteFile, loadSafetensors, saveSafetensors } from '@radix/tensor-webgpu';
 
 /** The checkpoint format written by {@link writeCheckpoint}. */
@@ -91,6 +91,7 @@ export async function writeCheckpoint(root: string, step: number, contents: Chec
     for (const [name, writer] of Object.entries(contents.folders ?? {})) await writer(join(tmp, name));
     for (const [name, tensors] of Object.entries(contents.tensors)) await saveSafetensors(join(tmp, name), tensors);
     for (const [name, value] of Object.entries(contents.json)) {
+      mkdirSync(dirname(join(tmp, name)), { recursive: true });
       await atomicWriteFile(join(tmp, name), [new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`)]);
     }
     const files: CheckpointManifest['files'] = {};

@@ -21,6 +21,8 @@ export interface TrainingNoiseScheduler {
   addNoise(originalSamples: Tensor, noise: Tensor, timesteps: Tensor): Tensor;
   /** √ᾱ_t·noise − √(1 − ᾱ_t)·x0 per sample (the v-prediction target). */
   getVelocity(sample: Tensor, noise: Tensor, timesteps: Tensor): Tensor;
+  /** The config as diffusers' scheduler_config.json (written into checkpoints when present). */
+  toDiffusersConfig?(): Record<string, unknown>;
 }
 
 /**

@@ -51,7 +51,7 @@ export interface DiffusionTrainOptions {
   lrSchedule?: 'cosine' | 'constant';
   /** Clip the gradients' global 2-norm (default 1.0; 0 turns clipping off). */
   gradClip?: number;
-  /** Keep an EMA of the weights (default true); false turns it off. */
+  /** Keep an EMA of the weights (default false, as diffusers' --use_ema; true or settings turn it on). */
   ema?: boolean | EmaSettings;
   /** min-SNR-γ loss weighting (Hang et al. 2023; γ = 5 is the paper's choice); default off. */
   minSnrGamma?: number;
@@ -72,8 +72,10 @@ export interface DiffusionTrainOptions {
   checkpointEvery?: number;
   /** Keep the newest this many checkpoints (default 3). */
   keepCheckpoints?: number;
-  /** Write a sample grid and its metrics every this many steps (default 5000; 0 = never). */
+  /** Write a sample grid every this many steps (default 5000; 0 = never). */
   sampleEvery?: number;
+  /** Compute the sample metrics (diversity, nearest training image, FID/KID) every this many steps (default 5000; 0 = never). */
+  evalEvery?: number;
   /** How the periodic samples are drawn; without one, no grids or sample metrics are produced. */
   sampler?: GridSampler;
   eval?: EvalSettings;
@@ -122,7 +124,7 @@ function posInt(name: string, v: number, min = 1): number {
  */
 export function resolveTrainOptions(o: DiffusionTrainOptions): ResolvedTrainOptions {
   if (typeof o.out !== 'string' || o.out === '') throw new Error('diffusion training: out (the output folder) is required');
-  const emaIn = o.ema ?? true;
+  const emaIn = o.ema ?? false;
   const ema = emaIn === false ? null : { maxDecay: 0.9999, invGamma: 1, power: 3 / 4, ...(emaIn === true ? {} : emaIn) };
   const r: ResolvedTrainOptions = {
     out: o.out,
@@ -145,6 +147,7 @@ export function resolveTrainOptions(o: DiffusionTrainOptions): ResolvedTrainOpti
     checkpointEvery: posInt('checkpointEvery', o.checkpointEvery ?? 1000),
     keepCheckpoints: posInt('keepCheckpoints', o.keepCheckpoints ?? 3),
     sampleEvery: posInt('sampleEvery', o.sampleEvery ?? 5000, 0),
+    evalEvery: posInt('evalEvery', o.evalEvery ?? 5000, 0),
     sampler: o.sampler,
     eval: { numSamples: posInt('eval.numSamples', o.eval?.numSamples ?? 16, 2), inceptionWeights: o.eval?.inceptionWeights ?? null },
     logEvery: posInt('logEvery', o.logEvery ?? 1),

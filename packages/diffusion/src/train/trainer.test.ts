@@ -1,5 +1,5 @@
 // The diffusion trainer: exact resume (10 + 10 steps = 20 straight: bit-identical on the CPU, ≤ 1e-6 on WebGPU),
-// fallback past a corrupt checkpoint, NaN stop, sample grids with metrics, class-balanced batches, lr and min-SNR.
+// with the package's DDPMScheduler; fallback past a corrupt checkpoint, NaN stop, sample grids with metrics, class-balanced batches, lr and min-SNR.
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { type Backend, type Tensor, getBackend, manualSeed, tensor, tidy } from 
 import { testBackends } from '@radix/tensor-webgpu/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type DiffusionDataset, DiffusionTrainer, type GridSampler, type TrainingNoiseScheduler, UNet2DModel, drawBatch, findLatestCheckpoint,
+  DDPMScheduler, type DiffusionDataset, DiffusionTrainer, type GridSampler, type TimestepsLike, UNet2DModel, drawBatch, findLatestCheckpoint,
   lrFactor, minSnrWeights,
 } from '../index.js';
 
@@ -17,36 +17,19 @@ const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'radix-dtrain-')); dirs.push(d); return d; };
 
-/**
- * A test double of the noise scheduler's training interface (DDPM's linear betas 1e-4 … 0.02 over 1000 steps, the
- * per-sample coefficients gathered on the device); `poisonAt` makes the n-th addNoise call (1-based) return NaN, to
- * exercise the NaN stop.
- */
-class LinearDdpmDouble implements TrainingNoiseScheduler {
-  readonly config = { numTrainTimesteps: 1000, predictionType: 'epsilon' as const };
-  readonly alphasCumprod: Float64Array;
+/** The package's DDPMScheduler whose n-th addNoise call (1-based) returns NaN, to exercise the NaN stop. */
+class PoisonedDdpm extends DDPMScheduler {
   calls = 0;
   constructor(readonly poisonAt = 0) {
-    this.alphasCumprod = new Float64Array(1000);
-    let p = 1;
-    for (let t = 0; t < 1000; t++) {
-      p *= 1 - (1e-4 + (0.02 - 1e-4) * (t / 999));
-      this.alphasCumprod[t] = p;
-    }
+    super({ numTrainTimesteps: 1000 });
   }
-  #coef(timesteps: Tensor, f: (a: number) => number, like: Tensor): Tensor {
-    const table = tensor(Float32Array.from(this.alphasCumprod, f), { backend: like.backend });
-    return table.indexSelect(0, timesteps).reshape([timesteps.shape[0]!, 1, 1, 1]);
-  }
-  addNoise(x0: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
+  override addNoise(x0: Tensor, noise: Tensor, timesteps: TimestepsLike): Tensor {
     this.calls++;
-    return tidy(() => {
-      const out = x0.mul(this.#coef(timesteps, Math.sqrt, x0)).add(noise.mul(this.#coef(timesteps, (a) => Math.sqrt(1 - a), x0)));
-      return this.poisonAt && this.calls === this.poisonAt ? out.mul(Number.NaN) : out;
-    });
-  }
-  getVelocity(x0: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
-    return tidy(() => noise.mul(this.#coef(timesteps, Math.sqrt, x0)).sub(x0.mul(this.#coef(timesteps, (a) => Math.sqrt(1 - a), x0))));
+    const out = super.addNoise(x0, noise, timesteps);
+    if (!this.poisonAt || this.calls !== this.poisonAt) return out;
+    const bad = tidy(() => out.mul(Number.NaN));
+    out.dispose();
+    return bad;
   }
 }
 
@@ -70,23 +53,23 @@ async function weights(m: UNet2DModel): Promise<Float32Array[]> {
 
 describe.each(backends.map((b) => [b.name, b] as [string, Backend]))('DiffusionTrainer on %s', (name, backend) => {
   it('10 steps, stop, resume for 10 more equals 20 straight', async () => {
-    const base = { steps: 20, batchSize: 3, warmupSteps: 4, checkpointEvery: 5, seed: 7, logEvery: 1 };
+    const base = { steps: 20, batchSize: 3, warmupSteps: 4, checkpointEvery: 5, seed: 7, logEvery: 1, ema: true };
     const a = tmp();
     const m1 = tinyUnet(backend);
-    const t1 = new DiffusionTrainer(m1, new LinearDdpmDouble(), tinyData(), { ...base, out: a });
+    const t1 = new DiffusionTrainer(m1, new PoisonedDdpm(), tinyData(), { ...base, out: a });
     const r1 = await t1.train({ untilStep: 10 });
     expect(r1).toMatchObject({ step: 10, status: 'stopped' });
     t1.dispose();
     m1.dispose();
     const m2 = tinyUnet(backend);
     const notices: string[] = [];
-    const t2 = new DiffusionTrainer(m2, new LinearDdpmDouble(), tinyData(), { ...base, out: a, resume: true, onNotice: (s) => notices.push(s) });
+    const t2 = new DiffusionTrainer(m2, new PoisonedDdpm(), tinyData(), { ...base, out: a, resume: true, onNotice: (s) => notices.push(s) });
     const r2 = await t2.train();
     expect(r2).toMatchObject({ step: 20, status: 'completed' });
     expect(notices.join('\n')).toMatch(/resumed from .*step-00000010 \(step 10\)/);
     const straight = tmp();
     const m3 = tinyUnet(backend);
-    const t3 = new DiffusionTrainer(m3, new LinearDdpmDouble(), tinyData(), { ...base, out: straight });
+    const t3 = new DiffusionTrainer(m3, new PoisonedDdpm(), tinyData(), { ...base, out: straight });
     const r3 = await t3.train();
     expect(r2.losses).toEqual(r3.losses.slice(10));
     const [w2, w3] = [await weights(m2), await weights(m3)];
@@ -112,7 +95,7 @@ describe('DiffusionTrainer safety', () => {
     const out = tmp();
     const base = { steps: 6, batchSize: 2, warmupSteps: 2, checkpointEvery: 2, seed: 3 };
     const m = tinyUnet(cpu());
-    const t = new DiffusionTrainer(m, new LinearDdpmDouble(), tinyData(), { ...base, out });
+    const t = new DiffusionTrainer(m, new PoisonedDdpm(), tinyData(), { ...base, out });
     await t.train();
     t.dispose();
     const latest = findLatestCheckpoint(join(out, 'checkpoints')).entry!;
@@ -120,7 +103,7 @@ describe('DiffusionTrainer safety', () => {
     const weightsFile = join(latest.dir, 'unet', 'diffusion_pytorch_model.safetensors');
     truncateSync(weightsFile, 100);
     const notices: string[] = [];
-    const t2 = new DiffusionTrainer(tinyUnet(cpu()), new LinearDdpmDouble(), tinyData(), { ...base, out, resume: true, onNotice: (s) => notices.push(s) });
+    const t2 = new DiffusionTrainer(tinyUnet(cpu()), new PoisonedDdpm(), tinyData(), { ...base, out, resume: true, onNotice: (s) => notices.push(s) });
     expect(await t2.resume()).toBe(4);
     expect(notices[0]).toMatch(/step-00000006 is unusable \(unet\/diffusion_pytorch_model\.safetensors has 100 bytes, the manifest says \d+ \(truncated\?\)\); falling back/);
     t2.dispose();
@@ -131,7 +114,7 @@ describe('DiffusionTrainer safety', () => {
     const out = tmp();
     const m = tinyUnet(cpu());
     const notices: string[] = [];
-    const t = new DiffusionTrainer(m, new LinearDdpmDouble(8), tinyData(), { out, steps: 10, batchSize: 2, checkpointEvery: 3, seed: 5, onNotice: (s) => notices.push(s) });
+    const t = new DiffusionTrainer(m, new PoisonedDdpm(8), tinyData(), { out, steps: 10, batchSize: 2, checkpointEvery: 3, seed: 5, onNotice: (s) => notices.push(s) });
     const r = await t.train();
     expect(r).toMatchObject({ status: 'nan', nanStep: 8, step: 7 });
     expect(r.lastCheckpoint).toMatch(/step-00000006$/);
@@ -146,9 +129,9 @@ describe('DiffusionTrainer safety', () => {
   it('refuses to start over an existing run without resume', async () => {
     const out = tmp();
     const m = tinyUnet(cpu());
-    const t = new DiffusionTrainer(m, new LinearDdpmDouble(), tinyData(), { out, steps: 1, batchSize: 1 });
+    const t = new DiffusionTrainer(m, new PoisonedDdpm(), tinyData(), { out, steps: 1, batchSize: 1 });
     await t.train();
-    const again = new DiffusionTrainer(m, new LinearDdpmDouble(), tinyData(), { out, steps: 1, batchSize: 1 });
+    const again = new DiffusionTrainer(m, new PoisonedDdpm(), tinyData(), { out, steps: 1, batchSize: 1 });
     await expect(again.train()).rejects.toThrow(/already holds a training run .* resume it \(--resume\) or choose a new output folder/);
     t.dispose();
     again.dispose();
@@ -164,7 +147,7 @@ describe('DiffusionTrainer safety', () => {
       return model.call(x, 999, { classLabels }).sigmoid();
     });
     const data = tinyData(6, [0, 0, 0, 0, 1, 1]);
-    const t = new DiffusionTrainer(m, new LinearDdpmDouble(), data, { out, steps: 4, batchSize: 2, sampleEvery: 2, sampler, eval: { numSamples: 4 } });
+    const t = new DiffusionTrainer(m, new PoisonedDdpm(), data, { out, steps: 4, batchSize: 2, sampleEvery: 2, evalEvery: 2, sampler, eval: { numSamples: 4 } });
     await t.train();
     expect(existsSync(join(out, 'samples', 'step-00000002.png'))).toBe(true);
     expect(existsSync(join(out, 'samples', 'step-00000004.png'))).toBe(true);

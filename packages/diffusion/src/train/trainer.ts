@@ -26,6 +26,8 @@ export interface TrainerState {
   lrScheduler: optim.LRSchedulerState;
   ema: { numUpdates: number; maxDecay: number; invGamma: number; power: number } | null;
   dataFingerprint: string;
+  /** Class names in label order (empty when unconditional) and the null class of label dropout (or null). */
+  classes: { names: string[]; nullClass: number | null };
   options: Record<string, unknown>;
 }
 
@@ -238,7 +240,9 @@ export class DiffusionTrainer {
       o.onStep?.({ step: this.step, totalSteps: o.steps, loss, lr, emaDecay, gradNorm });
       const stopping = this.#stopRequested;
       if (this.step % o.checkpointEvery === 0 || this.step === until || stopping) await this.saveCheckpoint();
-      if (o.sampleEvery > 0 && this.step % o.sampleEvery === 0) await this.evaluate();
+      const grid = o.sampleEvery > 0 && this.step % o.sampleEvery === 0;
+      const metrics = o.evalEvery > 0 && this.step % o.evalEvery === 0;
+      if (grid || metrics) await this.evaluate({ grid, metrics });
       if (stopping) {
         status = 'stopped';
         break;
@@ -283,17 +287,26 @@ export class DiffusionTrainer {
       lrScheduler: this.lrScheduler.stateDict(),
       ema: this.ema ? { numUpdates: this.ema.numUpdates, maxDecay: this.ema.decay, invGamma: this.ema.invGamma, power: this.ema.power } : null,
       dataFingerprint: fingerprint(this.data),
+      classes: {
+        names: this.numClasses > 0 ? (this.data.classNames ?? Array.from({ length: this.numClasses }, (_, i) => String(i))) : [],
+        nullClass: this.numClasses > 0 && this.options.labelDropout > 0 ? this.numClasses : null,
+      },
       options: this.#optionsRecord(),
     };
     const ema = this.ema;
     const folders: Record<string, (dir: string) => Promise<void>> = { unet: (dir) => saveUNet2DPretrained(this.model, dir) };
     if (ema) folders.ema = (dir) => saveUNet2DPretrained(this.model, dir, Object.fromEntries(ema.shadow));
-    const schedulerConfig = { _class_name: this.scheduler.constructor.name, ...this.scheduler.config };
+    const schedulerConfig = this.scheduler.toDiffusersConfig?.() ?? { _class_name: this.scheduler.constructor.name, ...this.scheduler.config };
+    // With model_index.json and scheduler/, a checkpoint folder is also a diffusers DDPMPipeline folder (unet = raw weights).
+    const modelIndex = {
+      _class_name: 'DDPMPipeline', _diffusers_version: '0.40.0.dev0',
+      scheduler: ['diffusers', String(schedulerConfig._class_name ?? 'DDPMScheduler')], unet: ['diffusers', 'UNet2DModel'],
+    };
     try {
       this.#lastCheckpoint = await writeCheckpoint(this.checkpointsDir, this.step, {
         folders,
         tensors: { 'optimizer.safetensors': tensors },
-        json: { 'trainer_state.json': state, 'scheduler_config.json': schedulerConfig },
+        json: { 'trainer_state.json': state, 'scheduler/scheduler_config.json': schedulerConfig, 'model_index.json': modelIndex },
       });
     } finally {
       dispose(tensors);
@@ -387,12 +400,12 @@ export class DiffusionTrainer {
 
   /**
    * Samples `eval.numSamples` images with fixed noise (from the EMA weights when kept), writes
-   * `out/samples/step-XXXXXXXX.png` and logs the metrics. Needs `options.sampler`.
+   * `out/samples/step-XXXXXXXX.png` and/or logs the metrics. Needs `options.sampler`.
    *
    * @example
-   * await trainer.evaluate();
+   * await trainer.evaluate({ grid: true, metrics: true });
    */
-  async evaluate(): Promise<LogRecord | null> {
+  async evaluate(what: { grid?: boolean; metrics?: boolean } = { grid: true, metrics: true }): Promise<LogRecord | null> {
     const o = this.options;
     if (!o.sampler) {
       this.#notice('no sampler was given, so no sample grid or sample metrics are produced');
@@ -402,9 +415,17 @@ export class DiffusionTrainer {
     const n = o.eval.numSamples;
     const classLabels = this.numClasses > 0 ? Array.from({ length: n }, (_, i) => i % this.numClasses) : undefined;
     const images = await o.sampler(model, { n, generator: new Generator(o.seed + 7919), classLabels });
-    const grid = join(o.out, 'samples', `${checkpointName(this.step)}.png`);
-    mkdirSync(join(o.out, 'samples'), { recursive: true });
-    await writeImageGrid(grid, images);
+    let grid: string | null = null;
+    if (what.grid) {
+      grid = join(o.out, 'samples', `${checkpointName(this.step)}.png`);
+      mkdirSync(join(o.out, 'samples'), { recursive: true });
+      await writeImageGrid(grid, images);
+    }
+    if (!what.metrics) {
+      images.dispose();
+      this.#log({ step: this.step, event: 'grid', grid });
+      return null;
+    }
     if (!this.#training) this.#training = this.#trainingTensor();
     if (this.#inception === undefined) {
       this.#inception = null;

@@ -213,7 +213,7 @@ export function resolveUNet2DConfig(input: Record<string, unknown>): UNet2DConfi
  * writeFileSync('config.json', JSON.stringify(toDiffusersConfig(unet.config), null, 2));
  */
 export function toDiffusersConfig(config: UNet2DConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { _class_name: 'UNet2DModel', _diffusers_version: '0.36.0' };
+  const out: Record<string, unknown> = { _class_name: 'UNet2DModel', _diffusers_version: '0.40.0.dev0' };
   for (const [snake, camel] of SNAKE) out[snake] = config[camel];
   return out;
 }

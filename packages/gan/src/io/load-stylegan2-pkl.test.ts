@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dispose, init, loadSafetensors } from '@radix/tensor-webgpu';
-import { expectClose } from '@radix/tensor-webgpu/testing';
+import { dispose, loadSafetensors } from '@radix/tensor-webgpu';
+import { expectClose, testBackends } from '@radix/tensor-webgpu/testing';
 import { loadStyleGAN2Pkl } from './load-stylegan2-pkl.js';
 import { readStyleGAN2Snapshot } from './snapshot-pickle.js';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'snapshot');
 const TINY = join(FIX, 'network-snapshot-tiny.pkl');
 const meta = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8'));
+const backends = await testBackends();
 const dir = mkdtempSync(join(tmpdir(), 'radix-gan-pkl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -25,14 +26,13 @@ const enc = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 const u32 = (n: number) => String.fromCharCode(n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255);
 
 describe('loadStyleGAN2Pkl', () => {
-  it('loads G, G_ema, D and p from a snapshot written by the original and reproduces its outputs', async () => {
-    await init({ backend: 'cpu' });
-    const snap = await loadStyleGAN2Pkl(TINY, { backend: 'cpu' });
+  it.each(backends.map((b) => [b.name, b] as const))('loads G, G_ema, D and p from a snapshot written by the original and reproduces its outputs (%s)', async (_, backend) => {
+    const snap = await loadStyleGAN2Pkl(TINY, { backend });
     expect(snap.augmentPipe?.p).toBe(meta.p);
     expect(snap.augmentPipe?.initKwargs.xflip).toBe(1);
     expect(snap.trainingSetKwargs).toEqual(meta.training_set_kwargs);
     expect(snap.G_ema!.config.synthesisKwargs).toEqual({ channelBase: 64, channelMax: 8, numFp16Res: 2, convClamp: 256 });
-    const ex = await loadSafetensors(join(FIX, 'expected.safetensors'), { backend: 'cpu' });
+    const ex = await loadSafetensors(join(FIX, 'expected.safetensors'), { backend });
     const z = ex['in.z']!;
     const c = ex['in.c']!;
     const opts = { truncationPsi: 0.7, noiseMode: 'const' as const };

@@ -201,6 +201,18 @@ export class DiscriminatorEpilogue extends nn.Module<[x: Tensor, img: Tensor | n
   }
 
   forward(x: Tensor, img: Tensor | null, cmap: Tensor | null): Tensor {
+    const { logits, features } = this.forwardWithFeatures(x, img, cmap);
+    features.dispose();
+    return logits;
+  }
+
+  /**
+   * The logits and the features the output layer reads (the `fc` activations [N, inChannels]), e.g. for D2D-CE.
+   *
+   * @example
+   * const { logits, features } = b4.forwardWithFeatures(x, null, null); // [N, 1], [N, 32]
+   */
+  forwardWithFeatures(x: Tensor, img: Tensor | null, cmap: Tensor | null): { logits: Tensor; features: Tensor } {
     const op = 'DiscriminatorEpilogue';
     const r = this.resolution;
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels || x.shape[2] !== r || x.shape[3] !== r) throw new RadixError(op, `expected x [N, ${this.inChannels}, ${r}, ${r}], got [${x.shape.join(', ')}]`);
@@ -212,15 +224,15 @@ export class DiscriminatorEpilogue extends nn.Module<[x: Tensor, img: Tensor | n
       }
       if (this.mbstd) h = this.mbstd.call(h);
       h = this.conv.call(h);
-      h = this.fc.call(h.flatten(1));
-      h = this.out.call(h);
+      const features = this.fc.call(h.flatten(1));
+      h = this.out.call(features);
       if (this.cmapDim > 0) {
         if (!cmap || cmap.ndim !== 2 || cmap.shape[1] !== this.cmapDim || cmap.shape[0] !== x.shape[0]) {
           throw new RadixError(op, `cmap must have shape [${x.shape[0]}, ${this.cmapDim}], got ${cmap ? `[${cmap.shape.join(', ')}]` : 'null'}`);
         }
         h = h.mul(cmap).sum(1, true).mul(1 / Math.sqrt(this.cmapDim));
       }
-      return h;
+      return { logits: h, features };
     });
   }
 }

@@ -109,6 +109,19 @@ export class StyleGAN2Discriminator extends nn.Module<[img: Tensor, c: Tensor | 
   }
 
   forward(img: Tensor, c: Tensor | null): Tensor {
+    const { logits, features } = this.forwardWithFeatures(img, c);
+    features.dispose();
+    return logits;
+  }
+
+  /**
+   * Logits [N, 1] and the epilogue features [N, C4] that the output layer reads (what D2D-CE embeds); the
+   * logits equal `call(img, c)`.
+   *
+   * @example
+   * const { logits, features } = D.forwardWithFeatures(images, labels);
+   */
+  forwardWithFeatures(img: Tensor, c: Tensor | null): { logits: Tensor; features: Tensor } {
     const op = 'StyleGAN2Discriminator';
     const r = this.imgResolution;
     if (img.ndim !== 4 || img.shape[1] !== this.imgChannels || img.shape[2] !== r || img.shape[3] !== r) {
@@ -119,7 +132,7 @@ export class StyleGAN2Discriminator extends nn.Module<[img: Tensor, c: Tensor | 
       let im: Tensor | null = img;
       for (const res of this.blockResolutions) [x, im] = (this.block(res) as DiscriminatorBlock).call(x, im);
       const cmap = this.cDim > 0 ? this.mapping!.call(null, c) : null;
-      return (this.block(4) as DiscriminatorEpilogue).call(x!, im, cmap);
+      return (this.block(4) as DiscriminatorEpilogue).forwardWithFeatures(x!, im, cmap);
     });
   }
 }

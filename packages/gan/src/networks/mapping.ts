@@ -38,9 +38,11 @@ export interface MappingCallOptions {
   /** Truncate only the first `truncationCutoff` ws (default null: all). */
   truncationCutoff?: number | null;
   /**
-   * Update `w_avg` from this batch when the module is in training mode (default true, as the original's
-   * mapping does unless `skip_w_avg_update`); false leaves it untouched (style mixing, path-length passes).
+   * The original's `skip_w_avg_update`: true leaves `w_avg` untouched (style mixing's second latent, path-length
+   * passes, evaluation in training mode). Default false: `w_avg` moves whenever the module is in training mode.
    */
+  skipWAvgUpdate?: boolean;
+  /** The same switch under stylegan3's name: `updateEmas: false` ≡ `skipWAvgUpdate: true` (default true). */
   updateEmas?: boolean;
 }
 
@@ -103,6 +105,10 @@ export class MappingNetwork extends nn.Module<[z: Tensor | null, c: Tensor | nul
     const psi = options.truncationPsi ?? 1;
     const cutoff = options.truncationCutoff ?? null;
     if (!Number.isFinite(psi)) throw new RadixError(op, `truncationPsi must be a finite number, got ${psi}`);
+    if (options.skipWAvgUpdate !== undefined && options.updateEmas !== undefined && options.skipWAvgUpdate === options.updateEmas) {
+      throw new RadixError(op, `skipWAvgUpdate: ${options.skipWAvgUpdate} and updateEmas: ${options.updateEmas} contradict each other (pass one of them)`);
+    }
+    const update = !(options.skipWAvgUpdate ?? false) && (options.updateEmas ?? true);
     if (cutoff !== null && !(Number.isInteger(cutoff) && cutoff >= 0)) throw new RadixError(op, `truncationCutoff must be a non-negative integer or null, got ${cutoff}`);
     if (this.zDim > 0 && (!z || z.ndim !== 2 || z.shape[1] !== this.zDim)) throw new RadixError(op, `z must have shape [N, ${this.zDim}], got ${z ? `[${z.shape.join(', ')}]` : 'null'}`);
     if (this.cDim > 0 && (!c || c.ndim !== 2 || c.shape[1] !== this.cDim)) throw new RadixError(op, `c must have shape [N, ${this.cDim}], got ${c ? `[${c.shape.join(', ')}]` : 'null'}`);
@@ -116,7 +122,7 @@ export class MappingNetwork extends nn.Module<[z: Tensor | null, c: Tensor | nul
       }
       for (let i = 0; i < this.numLayers; i++) x = this.fc(i).call(x!);
       const wAvg = this.wAvg;
-      if (this.wAvgBeta !== null && wAvg && this.training && (options.updateEmas ?? true)) {
+      if (this.wAvgBeta !== null && wAvg && this.training && update) {
         const beta = this.wAvgBeta;
         noGrad(() => {
           const batchMean = x!.detach().mean(0);

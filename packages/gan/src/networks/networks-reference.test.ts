@@ -88,7 +88,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('StyleGAN2 networks vs 
     G.train();
     D.train();
     // G loss: softplus(-D(G(z))).
-    const ws = G.mapping(z, lab, { updateEmas: false });
+    const ws = G.mapping(z, lab, { skipWAvgUpdate: true });
     const fake = G.synthesis(ws, { noiseMode: 'const' });
     const lossG = F.softplus(D.call(fake, lab).neg()).mean();
     await close(`loss: ${name}/${bname} G`, lossG, all['out.loss_G']!.reshape([]));

@@ -47,6 +47,40 @@ describe('StyleGAN2 networks (cpu smoke)', () => {
     D.dispose();
   });
 
+  it('updates w_avg only in training mode unless skipWAvgUpdate / updateEmas: false', async () => {
+    await init({ backend: 'cpu' });
+    const G = new StyleGAN2Generator({ zDim: 4, cDim: 0, wDim: 4, imgResolution: 4, imgChannels: 1, mappingKwargs: { numLayers: 1 }, synthesisKwargs: { channelBase: 16, channelMax: 4 } });
+    const z = randn([3, 4]);
+    const wAvg = async () => Array.from(await G.mappingNetwork.wAvg!.data());
+    const start = await wAvg();
+    G.eval();
+    dispose(G.mapping(z, null));
+    expect(await wAvg()).toEqual(start);
+    G.train();
+    dispose(G.mapping(z, null, { skipWAvgUpdate: true }));
+    dispose(G.mapping(z, null, { updateEmas: false }));
+    expect(await wAvg()).toEqual(start);
+    dispose(G.mapping(z, null));
+    expect(await wAvg()).not.toEqual(start);
+    expect(() => G.mapping(z, null, { skipWAvgUpdate: true, updateEmas: true })).toThrow(/contradict/);
+    z.dispose();
+    G.dispose();
+  });
+
+  it('forwardWithFeatures returns the logits of call() and the features the output layer reads', async () => {
+    await init({ backend: 'cpu' });
+    const D = new StyleGAN2Discriminator({ cDim: 0, imgResolution: 8, imgChannels: 3, channelBase: 64, channelMax: 8, epilogueKwargs: { mbstdGroupSize: 2 } });
+    const img = randn([4, 3, 8, 8]);
+    const { logits, features } = D.forwardWithFeatures(img, null);
+    expect(features.shape).toEqual([4, 8]);
+    const direct = D.call(img, null);
+    expect(Array.from(await logits.data())).toEqual(Array.from(await direct.data()));
+    const fromFeatures = (D.block(4) as unknown as { out: { call(x: typeof features): typeof features } }).out.call(features);
+    expect(Array.from(await fromFeatures.data())).toEqual(Array.from(await logits.data()));
+    dispose([img, logits, features, direct, fromFeatures]);
+    D.dispose();
+  });
+
   it('loadStateDict lists mis-shaped, missing and unexpected keys and loads nothing then', async () => {
     await init({ backend: 'cpu' });
     const cfg = { zDim: 4, cDim: 0, wDim: 4, imgResolution: 8, imgChannels: 1, mappingKwargs: { numLayers: 1 }, synthesisKwargs: { channelBase: 32, channelMax: 4 } };

@@ -180,6 +180,13 @@ export interface Backend {
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void;
   conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
   convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
+  /**
+   * Weight gradient of the conv2d `p` describes (x [n, cin, h, w] → gOut [n, cout, oh, ow]):
+   * `dW[o, c, a, b] = Σ_{n,y,x} gOut[n, o, y, x] · x[n, g·cin/groups + c, y·strideH − padH + a·dilationH, …]` (taps outside
+   * x read zero), dW being [cout, cin/groups, kh, kw]; with `dBias`, also `dBias[o] = Σ gOut[n, o, ·, ·]` in the same pass.
+   * Needs cin > 0.
+   */
+  conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void;
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void;
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void;

@@ -5,15 +5,23 @@ import { tiledGemmWgsl } from './gemm-tiled.js';
 
 /**
  * Uniform words shared by every conv kernel, in order: n, cin, h, w, cout, oh, ow, groups, cinG, coutG,
- * kc (= cinG·kh·kw), coutPad, gx, gy, strideH, strideW, padH, padW, dilationH, dilationW, kh, kw.
+ * kc (= cinG·kh·kw), coutPad, gx, gy, strideH, strideW, padH, padW, dilationH, dilationW, kh, kw (stride, padding and
+ * dilation are signed: convTranspose2d's phases run as convs with negative ones), then where output pixel (y, x) of the
+ * oh×ow grid is stored: row y·outStrideH + outOffH, column x·outStrideW + outOffW of a realOh×realOw image
+ * (realOh, realOw, outStrideH, outStrideW, outOffH, outOffW; the identity for a plain conv).
  */
-export const CONV_WORDS = 22;
+export const CONV_WORDS = 28;
 
 const PARAM_LETS = `let nImg = pu(0u); let Cin = pu(1u); let H = pu(2u); let W = pu(3u); let Cout = pu(4u);
   let OH = pu(5u); let OW = pu(6u); let groups = pu(7u); let CinG = pu(8u); let CoutG = pu(9u); let Kc = pu(10u);
   let coutPad = pu(11u); let gx = pu(12u); let gy = pu(13u);
   let SH = i32(pu(14u)); let SW = i32(pu(15u)); let PH = i32(pu(16u)); let PW = i32(pu(17u));
-  let DH = i32(pu(18u)); let DW = i32(pu(19u)); let KH = pu(20u); let KW = pu(21u);`;
+  let DH = i32(pu(18u)); let DW = i32(pu(19u)); let KH = pu(20u); let KW = pu(21u);
+  let ROH = pu(22u); let ROW = pu(23u); let OSH = pu(24u); let OSW = pu(25u); let OOH = pu(26u); let OOW = pu(27u);
+  let ROHW = ROH * ROW;`;
+
+/** WGSL expression: offset of output pixel `p` (flattened over batch and the oh×ow grid) in channel 0 of its image. */
+const outPixel = (p: string) => `(${p} / OHW) * Cout * ROHW + ((${p} % OHW) / OW * OSH + OOH) * ROW + (${p} % OHW) % OW * OSW + OOW`;
 
 const PACK_WG = 256;
 
@@ -105,10 +113,10 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
       const inner: string[] = [];
       for (let v = 0; v < c.nv; v++) {
         inner.push(`{ let r0 = ${val(4 * i4, v)}; let r1 = ${val(4 * i4 + 1, v)}; let r2 = ${val(4 * i4 + 2, v)}; let r3 = ${val(4 * i4 + 3, v)};`);
-        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[(ob + (co${v} + ${j}u) * OHW) / 4u] = vec4<f32>(r0[${j}], r1[${j}], r2[${j}], r3[${j}]); }`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[(ob + (co${v} + ${j}u) * ROHW) / 4u] = vec4<f32>(r0[${j}], r1[${j}], r2[${j}], r3[${j}]); }`);
         inner.push('}');
       }
-      st.push(`if (live && row0 + ${4 * i4}u < P) { let p = row0 + ${4 * i4}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
+      st.push(`if (live && row0 + ${4 * i4}u < P) { let p = row0 + ${4 * i4}u; let ob = ${outPixel('p')} + g * CoutG * ROHW;
     ${inner.join('\n    ')}
   }`);
     }
@@ -117,10 +125,10 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
       const inner: string[] = [];
       for (let v = 0; v < c.nv; v++) {
         inner.push(`{ let acc = ${val(i, v)};`);
-        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * OHW] = acc[${j}]; }`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * ROHW] = acc[${j}]; }`);
         inner.push('}');
       }
-      st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ((p / OHW) * Cout + g * CoutG) * OHW + p % OHW;
+      st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ${outPixel('p')} + g * CoutG * ROHW;
     ${inner.join('\n    ')}
   }`);
     }
@@ -214,7 +222,7 @@ fn gatherX(ok: bool, y: i32, x: i32, base: u32) -> f32 {
     let bv = ${bias ? 'Bias[co]' : '0.0'};
     for (var j = 0u; j < 4u; j++) {
       let p = n + j;
-      if (p < N) { Y[((p / OHW) * Cout + co) * OHW + p % OHW] = acc[j] + bv; }
+      if (p < N) { Y[${outPixel('p')} + co * ROHW] = acc[j] + bv; }
     }`,
     rowsPerThread,
   });
@@ -255,48 +263,7 @@ ${entry1d(GATHER_WG)} {
       }
     }
   }
-  Y[i] = acc;
-}`;
-}
-
-/**
- * convTranspose2d in gather form: each output pixel sums the input positions whose strided footprint
- * lands on it (iy = (oy + padH − ky·dilationH) / strideH when divisible and in range). Weights are
- * IOHW: [cin][coutG][kh][kw]. One output element per invocation.
- *
- * @example
- * const src = convTranspose2dWgsl(true);
- */
-export function convTranspose2dWgsl(bias: boolean): string {
-  return `${paramsWgsl(CONV_WORDS)}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
-${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
-${entry1d(GATHER_WG)} {
-  ${PARAM_LETS}
-  let i = ${linearIndex(GATHER_WG)};
-  let OHW = OH * OW;
-  if (i >= nImg * Cout * OHW) { return; }
-  let ox = i32(i % OW); let oy = i32((i / OW) % OH); let co = (i / OHW) % Cout; let b = i / OHW / Cout;
-  let g = co / CoutG; let cog = co % CoutG;
-  var acc = ${bias ? 'Bias[co]' : '0.0'};
-  for (var ky = 0u; ky < KH; ky++) {
-    let ty = oy + PH - i32(ky) * DH;
-    if (ty < 0 || ty % SH != 0) { continue; }
-    let iy = u32(ty / SH);
-    if (iy >= H) { continue; }
-    for (var kx = 0u; kx < KW; kx++) {
-      let tx = ox + PW - i32(kx) * DW;
-      if (tx < 0 || tx % SW != 0) { continue; }
-      let ix = u32(tx / SW);
-      if (ix >= W) { continue; }
-      for (var ci = 0u; ci < CinG; ci++) {
-        let c = g * CinG + ci;
-        acc = fma(X[((b * Cin + c) * H + iy) * W + ix], Wsrc[((c * CoutG + cog) * KH + ky) * KW + kx], acc);
-      }
-    }
-  }
-  Y[i] = acc;
+  Y[b * Cout * ROHW + co * ROHW + (oy * OSH + OOH) * ROW + ox * OSW + OOW] = acc;
 }`;
 }
 

@@ -1,11 +1,10 @@
 // Convolution ops with torch.nn.functional semantics: conv2d (incl. padding 'same'/'valid') and
 // convTranspose2d, validated here so kernels only ever see consistent NCHW/OIHW/IOHW shapes.
 import type { Conv2dParams } from '../backend/backend.js';
-import { record } from '../autograd/node.js';
-import { conv2dGrad, convTranspose2dGrad } from './conv-grad.js';
+import { conv2dAt, convTranspose2dAt } from './conv-core.js';
 import { check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, empty, requireFloat, viewOf } from './util.js';
+import { backendOf, requireFloat, viewOf } from './util.js';
 
 /** A value for both spatial dims, or a [height, width] pair. */
 export type Pair = number | readonly [number, number];
@@ -68,7 +67,8 @@ function finish(out: Tensor, unbatched: boolean, op: string): Tensor {
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  const backend = bias ? backendOf(op, x, weight, bias) : backendOf(op, x, weight);
+  if (bias) backendOf(op, x, weight, bias);
+  else backendOf(op, x, weight);
   const groups = options.groups ?? 1;
   const [x4, unbatched] = prepare(op, x, weight, bias, groups);
   try {
@@ -104,11 +104,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     );
     const oh = Math.floor((effH - kEffH) / sh) + 1;
     const ow = Math.floor((effW - kEffW) / sw) + 1;
-    const out = empty(op, backend, [n, cout, oh, ow], 'float32');
     const p: Conv2dParams = { n, cin, h, w, cout, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
-    if (out.size > 0) backend.conv2d(x4.buf(op), weight.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
-    const geo = { kh, kw, sh, sw, dh, dw, ph, pw, phEnd: ph + extraH, pwEnd: pw + extraW, groups };
-    const rec = record(op, out, [x4, weight, bias], (g, [xs, ws]) => conv2dGrad(g, xs!, ws!, !!bias, geo), [x4, weight]);
+    const rec = conv2dAt(op, x4, weight, bias ?? null, p);
     return finish(rec, unbatched, op);
   } finally {
     if (unbatched) x4.dispose();
@@ -124,7 +121,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';
-  const backend = bias ? backendOf(op, x, weight, bias) : backendOf(op, x, weight);
+  if (bias) backendOf(op, x, weight, bias);
+  else backendOf(op, x, weight);
   const groups = options.groups ?? 1;
   const [x4, unbatched] = prepare(op, x, weight, bias, groups);
   try {
@@ -146,11 +144,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
     const ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
     check(oh > 0 && ow > 0, op, `output size ${oh}×${ow} is not positive (input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}, padding [${ph}, ${pw}])`);
-    const out = empty(op, backend, [n, cout, oh, ow], 'float32');
     const p: Conv2dParams = { n, cin, h, w, cout, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
-    if (out.size > 0) backend.convTranspose2d(x4.buf(op), weight.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
-    const geo = { kh, kw, sh, sw, dh, dw, ph, pw, phEnd: ph, pwEnd: pw, groups };
-    const rec = record(op, out, [x4, weight, bias], (g, [xs, ws]) => convTranspose2dGrad(g, xs!, ws!, !!bias, geo), [x4, weight]);
+    const rec = convTranspose2dAt(op, x4, weight, bias ?? null, p);
     return finish(rec, unbatched, op);
   } finally {
     if (unbatched) x4.dispose();

@@ -5,7 +5,7 @@ import { coerceScalar } from '../dtype.js';
 import { check, fmtShape } from '../errors.js';
 import { normDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expand, permute, reshape } from './movement.js';
+import { expand, narrow, permute, reshape } from './movement.js';
 import { backendOf, empty, viewOf } from './util.js';
 import { record } from '../autograd/node.js';
 import { arange, zeros } from './creation.js';
@@ -141,13 +141,15 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
     backend.pad(x.buf(op), [...x.shape], out.buf(op), outShape, before, mode, coerceScalar(value, x.dtype), x.dtype);
   }
   const inShape = [...x.shape];
-  // Adjoint: padding the flat index map of the input (constant mode marks padded cells -1) tells where each
-  // output element came from; the gradient is the scatter-add of the output gradient into those sources.
+  // Adjoint: padding the flat index map of the input tells where each output element came from; the gradient is the
+  // scatter-add of the output gradient into those sources. Constant mode marks padded cells n: they land in a spare
+  // slot that is dropped, so every index stays in range and the scatter's own gradient (a gather) works — pad is
+  // differentiable twice (e.g. R1 penalties through a zero-padding op).
   return record(op, out, [x], (g) => {
     const n = sizeOf(inShape);
-    const src = pad(reshape(arange(n, { backend: g.backend, dtype: 'int32' }), inShape), padding, mode, mode === 'constant' ? -1 : 0);
-    const flat = scatterAdd(zeros([n], { backend: g.backend }), 0, reshape(src, [-1]), reshape(g, [-1]));
-    return [reshape(flat, inShape)];
+    const src = pad(reshape(arange(n, { backend: g.backend, dtype: 'int32' }), inShape), padding, mode, mode === 'constant' ? n : 0);
+    const flat = scatterAdd(zeros([n + 1], { backend: g.backend }), 0, reshape(src, [-1]), reshape(g, [-1]));
+    return [reshape(narrow(flat, 0, 0, n), inShape)];
   });
 }
 

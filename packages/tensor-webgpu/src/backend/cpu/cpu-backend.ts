@@ -6,7 +6,7 @@ import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom
 import { cpuArgReduce, cpuCumsum, cpuReduce } from './reduce.js';
 import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
 import { cpuScatterAdd } from './scatter.js';
-import { cpuConv2d, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
+import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 
 /**
@@ -72,6 +72,7 @@ export class CpuBackend implements Backend {
   matmul = cpuMatmul;
   conv2d = cpuConv2d;
   convTranspose2d = cpuConvTranspose2d;
+  conv2dWeightGrad = cpuConv2dWeightGrad;
   pool2d = cpuPool2d;
   adaptiveAvgPool2d = cpuAdaptiveAvgPool2d;
   resize = cpuResize;

@@ -117,3 +117,48 @@ export function cpuConvTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: Bac
     Y.set(acc, n * p.cout * OH * OW);
   }
 }
+
+/**
+ * Weight (and optional bias) gradient of conv2d (see Backend.conv2dWeightGrad), accumulated in float64; the inner
+ * loop runs only over the output columns whose tap lands inside the input row.
+ *
+ * @example
+ * cpuConv2dWeightGrad(x, gOut, dW, dB, params);
+ */
+export function cpuConv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void {
+  const X = arr(x);
+  const G = arr(gOut);
+  const { h: H, w: W, oh: OH, ow: OW, kh: KH, kw: KW } = p;
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const acc = new Float64Array(p.cout * cinG * KH * KW);
+  const bacc = new Float64Array(p.cout);
+  for (let n = 0; n < p.n; n++) {
+    for (let co = 0; co < p.cout; co++) {
+      const grp = Math.floor(co / coutG);
+      const gb = (n * p.cout + co) * OH * OW;
+      if (dBias) for (let i = 0; i < OH * OW; i++) bacc[co]! += G[gb + i]!;
+      for (let ci = 0; ci < cinG; ci++) {
+        const xb = (n * p.cin + grp * cinG + ci) * H * W;
+        for (let ky = 0; ky < KH; ky++) {
+          for (let kx = 0; kx < KW; kx++) {
+            const off = kx * p.dilationW - p.padW;
+            const lo = Math.max(0, Math.ceil(-off / p.strideW));
+            const hi = Math.min(OW - 1, Math.floor((W - 1 - off) / p.strideW));
+            let s = 0;
+            for (let oy = 0; oy < OH; oy++) {
+              const iy = oy * p.strideH - p.padH + ky * p.dilationH;
+              if (iy < 0 || iy >= H) continue;
+              const rowX = xb + iy * W + off;
+              const rowG = gb + oy * OW;
+              for (let ox = lo; ox <= hi; ox++) s += G[rowG + ox]! * X[rowX + ox * p.strideW]!;
+            }
+            acc[((co * cinG + ci) * KH + ky) * KW + kx]! += s;
+          }
+        }
+      }
+    }
+  }
+  arr(dW).set(acc);
+  if (dBias) arr(dBias).set(bacc);
+}

@@ -1,6 +1,6 @@
-// WebGPU matmul / conv2d / convTranspose2d: picks a kernel variant for the device and shape (register-blocked
-// direct kernels on software adapters and for skinny shapes, shared-memory tiles on GPUs) and dispatches it.
-import type { BackendBuffer, Conv2dParams, MatmulParams } from '../backend.js';
+// WebGPU matmul: picks a kernel variant for the device and shape (register-blocked direct kernels on software
+// adapters and for skinny shapes, shared-memory tiles on GPUs) and dispatches it; the variant choice is shared with conv.
+import type { BackendBuffer, MatmulParams } from '../backend.js';
 import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
 import { gpuCopy, gpuFill } from './core.js';
 import {
@@ -8,10 +8,6 @@ import {
   splitKReduceWgsl, tiledMatmulWgsl,
 } from '../../kernels/matmul.js';
 import { TILED_COLS, tiledRows } from '../../kernels/gemm-tiled.js';
-import {
-  CONV_GATHER_WG, CONV_PACK_WG, type ConvDirectConfig, conv2dDirectWgsl, conv2dGatherWgsl, conv2dTiledWgsl, convDirectKey,
-  convTranspose2dWgsl, packConvWeightsWgsl,
-} from '../../kernels/conv.js';
 
 /**
  * Kernel family used by matmul and conv2d: `'auto'` (by device and shape), `'tiled'` (workgroup-memory
@@ -34,7 +30,8 @@ export function setLinalgVariant(v: LinalgVariant): LinalgVariant {
   return prev;
 }
 
-interface DeviceTraits {
+/** @internal What the kernels need to know about the adapter. */
+export interface DeviceTraits {
   software: boolean;
   /** Fixed subgroup size (4, 8 or 16) when the `subgroups` feature is on and min == max, else 0. */
   sg: number;
@@ -42,7 +39,7 @@ interface DeviceTraits {
 const traitsCache = new WeakMap<GpuContext, DeviceTraits>();
 
 /** What the kernels need to know about the adapter (read from `device.adapterInfo`). */
-function traits(ctx: GpuContext): DeviceTraits {
+export function traits(ctx: GpuContext): DeviceTraits {
   let t = traitsCache.get(ctx);
   if (!t) {
     const info = (ctx.device as GPUDevice & { adapterInfo?: Record<string, unknown> }).adapterInfo ?? {};
@@ -57,8 +54,8 @@ function traits(ctx: GpuContext): DeviceTraits {
   return t;
 }
 
-/** Matmul: direct kernels on software adapters and for skinny M on GPUs, tiles otherwise. Conv: no skinny case. */
-function variantFor(ctx: GpuContext, m: number, isConv = false): Exclude<LinalgVariant, 'auto'> {
+/** @internal Matmul: direct kernels on software adapters and for skinny M on GPUs, tiles otherwise. Conv: no skinny case. */
+export function variantFor(ctx: GpuContext, m: number, isConv = false): Exclude<LinalgVariant, 'auto'> {
   if (forced !== 'auto') return forced;
   if (traits(ctx).software) return 'direct';
   return m <= 16 && !isConv ? 'direct-nosg' : 'tiled';
@@ -161,8 +158,8 @@ export function runMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, b
   }
 }
 
-/** out = Σ over `splits` slabs of `part` (+ bias per row/column of each C); `splits` = 0 writes just the bias. */
-function reduceInto(ctx: GpuContext, part: BackendBuffer, splits: number, bias: BackendBuffer | null, mode: BiasMode, p: MatmulParams, out: BackendBuffer): void {
+/** @internal out = Σ over `splits` slabs of `part` (+ bias per row/column of each C); `splits` = 0 writes just the bias. */
+export function reduceInto(ctx: GpuContext, part: BackendBuffer, splits: number, bias: BackendBuffer | null, mode: BiasMode, p: MatmulParams, out: BackendBuffer): void {
   const n = p.batch * p.m * p.n;
   const withBias = mode !== 'none' && bias !== null;
   const binds = [{ buf: g(part) }];
@@ -175,77 +172,4 @@ function reduceInto(ctx: GpuContext, part: BackendBuffer, splits: number, bias: 
 /** WebGPU matmul primitive (see MatmulParams). @example gpuMatmul(ctx, a, b, out, { batch: 1, m, k, n, strideA: 0, strideB: 0, transA: false, transB: false }) */
 export function gpuMatmul(ctx: GpuContext, a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void {
   runMatmul(ctx, a, b, null, 'none', out, p);
-}
-
-function convParams(p: Conv2dParams, coutPad: number, gx: number, gy: number): Params {
-  const cinG = p.cin / p.groups;
-  return new Params().u(
-    p.n, p.cin, p.h, p.w, p.cout, p.oh, p.ow, p.groups, cinG, p.cout / p.groups, cinG * p.kh * p.kw, coutPad, gx, gy,
-    p.strideH, p.strideW, p.padH, p.padW, p.dilationH, p.dilationW, p.kh, p.kw,
-  );
-}
-
-function withBias(binds: { buf: GpuBuffer; write?: boolean }[], bias: BackendBuffer | null, out: BackendBuffer) {
-  if (bias) binds.push({ buf: g(bias) });
-  binds.push({ buf: g(out), write: true });
-  return binds;
-}
-
-/** WebGPU conv2d primitive: NCHW input, OIHW weights, optional bias, preallocated NCHW output. @example gpuConv2d(ctx, x, w, null, out, p) */
-export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
-  const total = p.n * p.cout * p.oh * p.ow;
-  if (total === 0) return;
-  const cinG = p.cin / p.groups;
-  const coutG = p.cout / p.groups;
-  const kc = cinG * p.kh * p.kw;
-  if (kc === 0) {
-    if (!bias) gpuFill(ctx, out, total, 'float32', 0);
-    else reduceInto(ctx, bias, 0, bias, 'row', { batch: p.n, m: p.cout, n: p.oh * p.ow, k: 0, strideA: 0, strideB: 0, transA: false, transB: false }, out);
-    return;
-  }
-  const pointwise = p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0 && p.groups === 1;
-  if (pointwise) {
-    // out[n] (Cout × HW) = W (Cout × Cin) · X[n] (Cin × HW): a batched matmul sharing W, bias per row.
-    const hw = p.h * p.w;
-    runMatmul(ctx, w, x, bias, 'row', out, { batch: p.n, m: p.cout, k: p.cin, n: hw, strideA: 0, strideB: p.cin * hw, transA: false, transB: false });
-    return;
-  }
-  const v = variantFor(ctx, coutG, true);
-  if (coutG <= 4) {
-    const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
-    ctx.dispatch(`conv_gather_${+!!bias}`, () => conv2dGatherWgsl(!!bias), binds, convParams(p, 0, 0, 0), ctx.grid(total, CONV_GATHER_WG));
-    return;
-  }
-  const pixels = p.n * p.oh * p.ow;
-  if (v === 'tiled') {
-    const rows = coutG >= 128 ? 8 : 4;
-    const gx = Math.ceil(pixels / TILED_COLS);
-    const gy = Math.ceil(coutG / tiledRows(rows));
-    const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
-    ctx.dispatch(`conv_tiled_${rows}_${+!!bias}`, () => conv2dTiledWgsl(!!bias, rows), binds, convParams(p, 0, gx, gy), tiles(ctx, gx * gy * p.groups));
-    return;
-  }
-  const sg = v === 'direct' ? traits(ctx).sg : 0;
-  const nv = coutG > 32 ? 2 : 1;
-  const yVec = (p.oh * p.ow) % 4 === 0;
-  const cfg: ConvDirectConfig = sg > 0
-    ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec }
-    : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec };
-  const coutPad = Math.ceil(coutG / 4) * 4;
-  const packed = ctx.alloc(p.groups * kc * coutPad * 4, 'conv2d');
-  const packParams = convParams(p, coutPad, 0, 0);
-  ctx.dispatch('conv_pack', packConvWeightsWgsl, [{ buf: g(w) }, { buf: packed, write: true }], packParams, ctx.grid(p.groups * kc * coutPad, CONV_PACK_WG));
-  const gx = Math.ceil(coutG / (4 * cfg.nv * cfg.wg));
-  const gy = Math.ceil(pixels / cfg.tm);
-  const binds = withBias([{ buf: g(x) }, { buf: packed }], bias, out);
-  ctx.dispatch(convDirectKey(cfg), () => conv2dDirectWgsl(cfg), binds, convParams(p, coutPad, gx, gy), tiles(ctx, gx * gy * p.groups));
-  ctx.release(packed);
-}
-
-/** WebGPU convTranspose2d primitive: NCHW input, IOHW weights (I = cin, O = cout/groups). @example gpuConvTranspose2d(ctx, x, w, b, out, p) */
-export function gpuConvTranspose2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
-  const total = p.n * p.cout * p.oh * p.ow;
-  if (total === 0) return;
-  const binds = withBias([{ buf: g(x) }, { buf: g(w) }], bias, out);
-  ctx.dispatch(`convT_gather_${+!!bias}`, () => convTranspose2dWgsl(!!bias), binds, convParams(p, 0, 0, 0), ctx.grid(total, CONV_GATHER_WG));
 }

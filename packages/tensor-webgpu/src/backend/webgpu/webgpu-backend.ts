@@ -11,7 +11,9 @@ import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom
 import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
 import { gpuGather, gpuIndexSelect, gpuPad } from './movement.js';
 import { gpuScatterAdd } from './scatter.js';
-import { gpuConv2d, gpuConvTranspose2d, gpuMatmul } from './linalg.js';
+import { gpuMatmul } from './linalg.js';
+import { gpuConv2d, gpuConvTranspose2d } from './conv.js';
+import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 
 /** Options for creating the WebGPU backend. */
@@ -161,6 +163,7 @@ export class WebGpuBackend implements Backend {
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void { gpuMatmul(this.ctx, a, b, out, p); }
   conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConv2d(this.ctx, x, w, bias, out, p); }
   convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConvTranspose2d(this.ctx, x, w, bias, out, p); }
+  conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void { gpuConv2dWeightGrad(this.ctx, x, gOut, dW, dBias, p); }
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void { gpuPool2d(this.ctx, kind, x, out, p); }
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void { gpuAdaptiveAvgPool2d(this.ctx, x, out, n, c, h, w, oh, ow); }
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void { gpuResize(this.ctx, x, out, p); }

@@ -1,0 +1,82 @@
+// End-to-end tests of `radix train diffusion` with a tiny UNet and a few steps: outputs (checkpoints, log, summary),
+// class folders, resume, and the refusals (empty data, images below the resolution with --no-upscale, bad model config).
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './dispatch.js';
+import { pattern, tempDir, writePng } from './test-images.js';
+
+const TINY = JSON.stringify({
+  blockOutChannels: [8, 16], layersPerBlock: 1, normNumGroups: 4, attentionHeadDim: 8,
+  downBlockTypes: ['DownBlock2D', 'AttnDownBlock2D'], upBlockTypes: ['AttnUpBlock2D', 'UpBlock2D'],
+});
+
+function ctx() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, c: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: {}, cwd: process.cwd() } };
+}
+
+function images(dir: string, n: number, w = 12, h = 10): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) writePng(join(dir, `img${i}.png`), w, h, pattern(w, h, i + 1));
+}
+
+describe('radix train diffusion', () => {
+  it('trains a tiny UNet on class folders, writes checkpoints and the log, and resumes to more steps', async () => {
+    const data = tempDir('dtrain-data');
+    images(join(data, 'benign'), 3);
+    images(join(data, 'malignant'), 2, 16, 16);
+    const out = join(tempDir('dtrain-out'), 'run');
+    const args = ['train', 'diffusion', data, out, '--resolution', '8', '--steps', '4', '--batch', '2', '--model-config', TINY,
+      '--checkpoint-every', '2', '--sample-every', '0', '--eval-every', '0', '--backend', 'cpu', '--ema', '--seed', '3'];
+    const a = ctx();
+    expect(await runCli(args, a.c)).toBe(0);
+    expect(a.out.join('')).toMatch(/train diffusion: completed at step 4 on cpu \(5 images, 2 classes\), [\d.]+ steps\/s/);
+    expect(a.err.join('')).toMatch(/train diffusion: 4\/4 \(100%\) .*steps\/s/);
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual(['step-00000002', 'step-00000004']);
+    const ck = join(out, 'checkpoints', 'step-00000004');
+    for (const f of ['unet/config.json', 'unet/diffusion_pytorch_model.safetensors', 'ema/diffusion_pytorch_model.safetensors', 'optimizer.safetensors',
+      'scheduler/scheduler_config.json', 'model_index.json', 'trainer_state.json', 'manifest.json']) expect(existsSync(join(ck, f)), f).toBe(true);
+    const state = JSON.parse(readFileSync(join(ck, 'trainer_state.json'), 'utf8')) as { classes: { names: string[] }; step: number };
+    expect(state.classes.names).toEqual(['benign', 'malignant']);
+    const unetCfg = JSON.parse(readFileSync(join(ck, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(unetCfg).toMatchObject({ _class_name: 'UNet2DModel', num_class_embeds: 2, sample_size: 8, block_out_channels: [8, 16] });
+    const sched = JSON.parse(readFileSync(join(ck, 'scheduler', 'scheduler_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(sched).toMatchObject({ _class_name: 'DDPMScheduler', num_train_timesteps: 1000, prediction_type: 'epsilon' });
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+    expect(log.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect(log.every((r) => Number.isFinite(r.loss))).toBe(true);
+    expect(log[0]!.lr).toBe(0); // diffusers' warm-up starts at lr 0
+    // Without --resume the run is not overwritten.
+    const b = ctx();
+    expect(await runCli(args, b.c)).not.toBe(0);
+    expect(b.err.join('')).toMatch(/already holds a training run/);
+    // --resume continues to 6 steps.
+    const c = ctx();
+    const more = args.map((v) => (v === '4' ? '6' : v));
+    expect(await runCli([...more, '--resume'], c.c)).toBe(0);
+    expect(c.err.join('')).toMatch(/resumed from .*step-00000004 \(step 4\)/);
+    expect(c.out.join('')).toMatch(/completed at step 6/);
+  }, 300_000);
+
+  it('refuses an empty DATA, images below --resolution with --no-upscale, OUT inside DATA and a bad --model-config', async () => {
+    const empty = tempDir('dtrain-empty');
+    writeFileSync(join(empty, 'notes.txt'), 'x');
+    const out = join(tempDir('dtrain-out2'), 'run');
+    const a = ctx();
+    expect(await runCli(['train', 'diffusion', empty, out, '--backend', 'cpu'], a.c)).not.toBe(0);
+    expect(a.err.join('')).toMatch(/holds no PNG or JPEG images, neither directly nor in class subfolders \(the dataset is empty\)/);
+    const small = tempDir('dtrain-small');
+    images(small, 2, 6, 6);
+    const b = ctx();
+    expect(await runCli(['train', 'diffusion', small, out, '--resolution', '8', '--no-upscale', '--backend', 'cpu'], b.c)).not.toBe(0);
+    expect(b.err.join('')).toMatch(/2 images are smaller than --resolution 8 and --no-upscale refuses them: .*img0\.png \(6×6\)/);
+    const c = ctx();
+    expect(await runCli(['train', 'diffusion', small, join(small, 'run'), '--backend', 'cpu'], c.c)).not.toBe(0);
+    expect(c.err.join('')).toMatch(/must not be DATA or inside it/);
+    const d = ctx();
+    expect(await runCli(['train', 'diffusion', small, out, '--resolution', '8', '--model-config', '{"downBlockTypes":["CrossAttnDownBlock2D","DownBlock2D"],"upBlockTypes":["UpBlock2D","UpBlock2D"],"blockOutChannels":[32,64]}', '--backend', 'cpu'], d.c)).not.toBe(0);
+    expect(d.err.join('')).toMatch(/downBlockTypes\[0\] 'CrossAttnDownBlock2D' is not supported/);
+  }, 120_000);
+});

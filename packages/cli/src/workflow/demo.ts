@@ -1,0 +1,82 @@
+// `radix demo`: the compact experiment on the bundled IHC image — real patches; + rudi augmentation; + a GAN
+// pretrained on the unlabelled pool and fine-tuned with G blocks frozen; + DDPM — sized for a 2-core machine.
+import { resolve } from 'node:path';
+import { parseExperimentConfig, type ExperimentConfig } from './experiment-config.js';
+import { prepareRun, runExperiment, type JobOutcome } from './experiment-run.js';
+import { generatorAvailability } from './generators.js';
+import { classifierTable, type ClassifierRow } from './report-table.js';
+import { readRunManifest } from './experiment-run.js';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** The ~2-minute smoke run (fewer steps, two seeds, a width-4 classifier). */
+  quick?: boolean;
+  /** Run directory (default `radix-demo` or `radix-demo-quick` in the working directory). */
+  out?: string;
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  log?: (line: string) => void;
+  /** Working directory for a relative `out`. */
+  cwd?: string;
+}
+
+/** What {@link runDemo} did. */
+export interface DemoResult {
+  runDir: string;
+  report: string;
+  rows: ClassifierRow[];
+  jobs: JobOutcome[];
+  /** Variants of the full design left out of this build, with the reason. */
+  leftOut: string[];
+  seconds: number;
+}
+
+/**
+ * The demo's configuration (the raw JSON `radix experiment` would read), with the generator variants this build can
+ * run; `leftOut` lists the others and why.
+ *
+ * @example
+ * const { raw } = await demoConfig({ quick: true });
+ */
+export async function demoConfig(options: { quick?: boolean; backend?: DemoOptions['backend'] } = {}): Promise<{ raw: Record<string, unknown>; leftOut: string[] }> {
+  const q = options.quick === true;
+  const variants: Record<string, unknown>[] = [{ name: 'real', kind: 'real' }, { name: 'real+rudi', kind: 'rudi', perClass: q ? 20 : 100 }];
+  const leftOut: string[] = [];
+  const gan = await generatorAvailability('gan');
+  if (gan === null) variants.push({ name: 'real+gan-ft', kind: 'gan', init: 'finetune', freezeG: 2, freezeD: 0, perClass: q ? 20 : 100, train: q ? { quick: true } : {} });
+  else leftOut.push(`real+gan-ft (GAN pretrained on the pool, fine-tuned with G2 frozen): ${gan}`);
+  const ddpm = await generatorAvailability('diffusion');
+  if (ddpm === null) variants.push({ name: 'real+ddpm', kind: 'diffusion', perClass: q ? 20 : 100, train: q ? { quick: true } : {} });
+  else leftOut.push(`real+ddpm: ${ddpm}`);
+  const raw = {
+    name: q ? 'demo-quick' : 'demo',
+    data: { kind: 'ihc', size: 32, block: 64, labelledPerClass: 20, seed: 7 },
+    classifier: q
+      ? { depth: 18, width: 4, stem: 'imagenet', maxSteps: 20, batchSize: 16, lr: 3e-3, evalEvery: 10, patience: 2 }
+      : { depth: 18, width: 8, stem: 'imagenet', maxSteps: 150, batchSize: 32, lr: 2e-3, evalEvery: 25, patience: 3 },
+    seeds: q ? [1, 2] : [1, 2, 3],
+    variants,
+    backend: options.backend ?? 'auto',
+    bootstrap: q ? 200 : 1000,
+  };
+  return { raw, leftOut };
+}
+
+/**
+ * Runs the demo (resuming a killed one in the same folder) and returns where the report is.
+ *
+ * @example
+ * const r = await runDemo({ quick: true, log: console.error });
+ * console.log(r.report);
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const t0 = performance.now();
+  const log = options.log ?? (() => {});
+  const { raw, leftOut } = await demoConfig(options);
+  const config: ExperimentConfig = await parseExperimentConfig(raw, options.cwd ?? process.cwd());
+  const runDir = resolve(options.cwd ?? process.cwd(), options.out ?? (options.quick ? 'radix-demo-quick' : 'radix-demo'));
+  for (const l of leftOut) log(`left out: ${l}`);
+  await prepareRun(config, runDir, `radix demo${options.quick ? ' --quick' : ''}`);
+  const jobs = await runExperiment(runDir, { log });
+  const rows = classifierTable(runDir, readRunManifest(runDir));
+  return { runDir, report: resolve(runDir, 'report.html'), rows, jobs, leftOut, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,100 @@
+// WebGPU conv2d weight gradient (with the bias gradient fused in): picks the register-blocked or the gather kernel,
+// a split-K factor over the (n, y) output rows, and sums the splits' partial slabs.
+import type { BackendBuffer, Conv2dParams } from '../backend.js';
+import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
+import { gpuFill } from './core.js';
+import { traits } from './linalg.js';
+import { SPLITK_REDUCE_WG, splitKReduceWgsl } from '../../kernels/matmul.js';
+import {
+  CONV_WG_PACK_WG, type ConvWeightGradConfig, convWeightGradDirectWgsl, convWeightGradGatherWgsl, convWeightGradKey,
+  packGradOutWgsl,
+} from '../../kernels/conv-weight-grad.js';
+
+const g = (b: BackendBuffer) => b as GpuBuffer;
+
+function wgParams(p: Conv2dParams, ogPad: number, gx: number, gy: number, splits: number, rps: number): Params {
+  const cinG = p.cin / p.groups;
+  return new Params()
+    .u(p.n, p.cin, p.h, p.w, p.cout, p.oh, p.ow, p.groups, cinG, p.cout / p.groups, cinG * p.kh * p.kw, ogPad, gx, gy)
+    .i(p.strideH, p.strideW, p.padH, p.padW, p.dilationH, p.dilationW)
+    .u(p.kh, p.kw, splits, rps);
+}
+
+/** Splits of the N·OH rows: enough workgroups (or invocations) to fill the device, each split at least 2 rows. */
+function splitsFor(ctx: GpuContext, units: number, want: number, rows: number, slabBytes: number): number {
+  const fit = Math.max(1, Math.floor(ctx.maxBindingBytes / Math.max(slabBytes, 1)));
+  return Math.max(1, Math.min(Math.ceil(want / Math.max(units, 1)), Math.ceil(rows / 2), fit, 256));
+}
+
+function sumSlabs(ctx: GpuContext, part: GpuBuffer, splits: number, out: BackendBuffer, n: number): void {
+  ctx.dispatch('mm_splitk_reduce_0', () => splitKReduceWgsl(false), [{ buf: part }, { buf: g(out), write: true }], new Params().u(n, splits, 1, 1), ctx.grid(n, SPLITK_REDUCE_WG));
+}
+
+/**
+ * WebGPU conv2d weight-gradient primitive (see Backend.conv2dWeightGrad): dW [cout, cin/groups, kh, kw] and, when
+ * `dBias` is given, the bias gradient [cout], in one pass over gOut.
+ *
+ * @example
+ * gpuConv2dWeightGrad(ctx, x, gOut, dW, dB, p);
+ */
+export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void {
+  const cinG = p.cin / p.groups;
+  const coutG = p.cout / p.groups;
+  const kc = cinG * p.kh * p.kw;
+  const total = p.cout * kc;
+  const rows = p.n * p.oh;
+  if (rows * p.ow === 0) {
+    if (total > 0) gpuFill(ctx, dW, total, 'float32', 0);
+    if (dBias && p.cout > 0) gpuFill(ctx, dBias, p.cout, 'float32', 0);
+    return;
+  }
+  if (total === 0) return;
+  const software = traits(ctx).software;
+  const bias = !!dBias;
+  if (coutG <= 4) {
+    const splits = splitsFor(ctx, total, software ? 8192 : 65536, rows, total * 4);
+    const rps = Math.ceil(rows / splits);
+    const s = Math.ceil(rows / rps);
+    const outW = s > 1 ? ctx.alloc(s * total * 4, 'conv2dWeightGrad') : g(dW);
+    const outB = bias ? (s > 1 ? ctx.alloc(s * p.cout * 4, 'conv2dWeightGrad') : g(dBias)) : null;
+    const binds = [{ buf: g(x) }, { buf: g(gOut) }, { buf: outW, write: true }];
+    if (outB) binds.push({ buf: outB, write: true });
+    ctx.dispatch(`convwg_gather_${+bias}`, () => convWeightGradGatherWgsl(bias), binds, wgParams(p, 0, 0, 0, s, rps), ctx.grid(s * total, CONV_WG_PACK_WG));
+    if (s > 1) {
+      sumSlabs(ctx, outW, s, dW, total);
+      ctx.release(outW);
+      if (outB) {
+        sumSlabs(ctx, outB, s, dBias!, p.cout);
+        ctx.release(outB);
+      }
+    }
+    return;
+  }
+  const sg = software ? traits(ctx).sg : 0;
+  const nv = coutG > 32 ? 2 : 1;
+  const cfg: ConvWeightGradConfig = sg > 0 ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias } : { tm: 4, nv, sg: 0, wg: 32, bias };
+  const ogPad = Math.ceil(coutG / 4) * 4;
+  const gx = Math.ceil(coutG / (4 * nv * cfg.wg));
+  const gy = Math.ceil(kc / cfg.tm);
+  const splits = splitsFor(ctx, gx * gy * p.groups, software ? 32 : 512, rows, total * 4);
+  const rps = Math.ceil(rows / splits);
+  const s = Math.ceil(rows / rps);
+  const params = wgParams(p, ogPad, gx, gy, s, rps);
+  const packedN = p.groups * p.n * p.oh * p.ow * ogPad;
+  const packed = ctx.alloc(packedN * 4, 'conv2dWeightGrad');
+  ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN, CONV_WG_PACK_WG));
+  const outW = s > 1 ? ctx.alloc(s * total * 4, 'conv2dWeightGrad') : g(dW);
+  const outB = bias ? (s > 1 ? ctx.alloc(s * p.cout * 4, 'conv2dWeightGrad') : g(dBias)) : null;
+  const binds = [{ buf: g(x) }, { buf: packed }, { buf: outW, write: true }];
+  if (outB) binds.push({ buf: outB, write: true });
+  ctx.dispatch(convWeightGradKey(cfg), () => convWeightGradDirectWgsl(cfg), binds, params, ctx.grid(gx * gy * p.groups * s, 1));
+  ctx.release(packed);
+  if (s > 1) {
+    sumSlabs(ctx, outW, s, dW, total);
+    ctx.release(outW);
+    if (outB) {
+      sumSlabs(ctx, outB, s, dBias!, p.cout);
+      ctx.release(outB);
+    }
+  }
+}

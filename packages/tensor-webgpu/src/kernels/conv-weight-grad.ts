@@ -1,0 +1,180 @@
+// WGSL for conv2d's weight (and fused bias) gradient: dW[o, c, a, b] = Σ_{n,y,x} gOut[n, o, y, x] · x[n, c, y·s − p + a·d, …]
+// as an implicit GEMM whose reduction runs over N·OH·OW, split into chunks of (n, y) rows (split-K) for parallelism.
+import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
+
+/**
+ * Uniform words shared by the weight-gradient kernels, in order: n, cin, h, w, cout, oh, ow, groups, cinG, coutG,
+ * kc (= cinG·kh·kw), coutPad, gx, gy, strideH, strideW, padH, padW, dilationH, dilationW, kh, kw, splits,
+ * rowsPerSplit (a split sums the (n, y) output rows [s·rowsPerSplit, (s + 1)·rowsPerSplit)).
+ */
+export const CONV_WG_WORDS = 24;
+
+const LETS = `let nImg = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u); let O = pu(4u); let OH = pu(5u); let OW = pu(6u);
+  let groups = pu(7u); let CG = pu(8u); let OG = pu(9u); let Kc = pu(10u); let ogPad = pu(11u); let gx = pu(12u); let gy = pu(13u);
+  let SH = i32(pu(14u)); let SW = i32(pu(15u)); let PH = i32(pu(16u)); let PW = i32(pu(17u)); let DH = i32(pu(18u)); let DW = i32(pu(19u));
+  let KH = pu(20u); let KW = pu(21u); let splits = pu(22u); let rps = pu(23u);
+  let HW = H * W; let KHW = KH * KW; let OHW = OH * OW; let NR = nImg * OH;`;
+
+/** Invocations per workgroup of the gOut packing and the gather variant. */
+export const CONV_WG_PACK_WG = 256;
+
+/**
+ * Repacks gOut [n][O][oh][ow] as [g][n·oh·ow][coutPad] (pixel-major, each group's channels padded to a multiple of 4
+ * with zeros) so the direct kernel reads 4 output channels of one pixel with one vec4 load.
+ *
+ * @example
+ * ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: gOut }, { buf: packed, write: true }], params, ctx.grid(total, CONV_WG_PACK_WG));
+ */
+export function packGradOutWgsl(): string {
+  return `${paramsWgsl(CONV_WG_WORDS)}
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Gp: array<f32>;
+${entry1d(CONV_WG_PACK_WG)} {
+  ${LETS}
+  let i = ${linearIndex(CONV_WG_PACK_WG)};
+  let R = nImg * OHW;
+  if (i >= groups * R * ogPad) { return; }
+  let o = i % ogPad; let r = (i / ogPad) % R; let g = i / ogPad / R;
+  let src = ((r / OHW) * O + g * OG + min(o, OG - 1u)) * OHW + r % OHW;
+  Gp[i] = select(0.0, G[src], o < OG);
+}`;
+}
+
+/** Specialisation of {@link convWeightGradDirectWgsl} (as the forward direct conv: rows here are the kc columns of dW). */
+export interface ConvWeightGradConfig {
+  /** Rows of dW's kc axis per workgroup (a multiple of `sg` when `sg > 0`). */
+  tm: number;
+  /** vec4 groups of output channels per invocation. */
+  nv: number;
+  /** Subgroup size for sharing the gathered input by broadcast (0 = none). */
+  sg: number;
+  /** Invocations per workgroup. */
+  wg: number;
+  /** Also sum gOut per output channel (the bias gradient) in workgroups of row tile 0. */
+  bias: boolean;
+}
+
+/**
+ * Register-blocked weight gradient: a workgroup owns `tm` kc-rows (c, a, b) and 4·nv·wg output channels of one group
+ * and one split; the reduction walks the split's (n, y) rows and every x, gathering x[n, c, y·s − p + a·d, x·s − p + b·d]
+ * (one value per lane, shared by subgroup broadcast when `sg > 0`) and the packed gOut as vec4. Writes the split's slab
+ * of dW [O][kc] (and of the bias gradient [O]).
+ *
+ * @example
+ * const src = convWeightGradDirectWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, bias: true });
+ */
+export function convWeightGradDirectWgsl(c: ConvWeightGradConfig): string {
+  const loads = c.sg > 0 ? c.tm / c.sg : c.tm;
+  const pro: string[] = [];
+  for (let r = 0; r < loads; r++) {
+    const row = c.sg > 0 ? `row0 + ${r * c.sg}u + lane` : `row0 + ${r}u`;
+    pro.push(`let kk${r} = min(${row}, Kc - 1u); let yo${r} = i32((kk${r} / KW) % KH) * DH - PH; let xo${r} = i32(kk${r} % KW) * DW - PW;
+  let cb${r} = (g * CG + kk${r} / KHW) * HW;`);
+  }
+  for (let v = 0; v < c.nv; v++) pro.push(`let wc${v} = min(col4 + ${v}u, ogPad / 4u - 1u);`);
+  for (let i = 0; i < c.tm; i++) for (let v = 0; v < c.nv; v++) pro.push(`var c${i}_${v} = vec4<f32>(0.0);`);
+  if (c.bias) for (let v = 0; v < c.nv; v++) pro.push(`var bs${v} = vec4<f32>(0.0);`);
+  const perRow = Array.from({ length: loads }, (_, r) => `let iy${r} = i32(y) * SH + yo${r}; let rok${r} = u32(iy${r}) < H; let rb${r} = xImg + cb${r} + select(0u, u32(iy${r}) * W, rok${r});`).join('\n      ');
+  const body: string[] = [];
+  for (let r = 0; r < loads; r++) {
+    body.push(`let ix${r} = i32(x) * SW + xo${r}; let ok${r} = rok${r} && u32(ix${r}) < W; let av${r} = select(0.0, X[select(0u, rb${r} + u32(ix${r}), ok${r})], ok${r});`);
+  }
+  for (let v = 0; v < c.nv; v++) body.push(`let b${v} = Gp[gb + x * (ogPad / 4u) + wc${v}];${c.bias ? ` bs${v} += b${v};` : ''}`);
+  for (let i = 0; i < c.tm; i++) {
+    const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}, ${i % c.sg}u)` : `av${i}`;
+    body.push(`{ let a = vec4<f32>(${a});${Array.from({ length: c.nv }, (_, v) => ` c${i}_${v} = fma(a, b${v}, c${i}_${v});`).join('')} }`);
+  }
+  const st: string[] = [];
+  for (let i = 0; i < c.tm; i++) {
+    const inner: string[] = [];
+    for (let v = 0; v < c.nv; v++) {
+      for (let j = 0; j < 4; j++) inner.push(`if ((col4 + ${v}u) * 4u + ${j}u < OG) { DW_[slab + (g * OG + (col4 + ${v}u) * 4u + ${j}u) * Kc + row] = c${i}_${v}[${j}]; }`);
+    }
+    st.push(`if (live && row0 + ${i}u < Kc) { let row = row0 + ${i}u;\n    ${inner.join('\n    ')}\n  }`);
+  }
+  if (c.bias) {
+    const inner: string[] = [];
+    for (let v = 0; v < c.nv; v++) for (let j = 0; j < 4; j++) inner.push(`if ((col4 + ${v}u) * 4u + ${j}u < OG) { DB[s * O + g * OG + (col4 + ${v}u) * 4u + ${j}u] = bs${v}[${j}]; }`);
+    st.push(`if (live && by == 0u) {\n    ${inner.join('\n    ')}\n  }`);
+  }
+  const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
+  return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(CONV_WG_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Gp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> DW_: array<f32>;
+${c.bias ? '@group(0) @binding(4) var<storage, read_write> DB: array<f32>;' : ''}
+@compute @workgroup_size(${c.wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
+  ${LETS}
+  let gid = wid.x + wid.y * nwg.x;
+  let by = gid % gy;
+  let bx = (gid / gy) % gx;
+  let gs = gid / gy / gx;
+  let live = gs < groups * splits;
+  let gsc = min(gs, groups * splits - 1u);
+  let g = gsc / splits;
+  let s = gsc % splits;
+  let slab = s * O * Kc;
+  let row0 = by * ${c.tm}u;
+  let col4 = (bx * ${c.wg}u + lid) * ${c.nv}u;
+  ${pro.join('\n  ')}
+  let nr1 = min((s + 1u) * rps, NR);
+  for (var nr = s * rps; nr < nr1; nr++) {
+    let xImg = (nr / OH) * C * HW;
+    let y = nr % OH;
+    ${perRow}
+    let gb = (g * nImg * OHW + nr * OW) * (ogPad / 4u);
+    for (var x = 0u; x < OW; x++) {
+      ${body.join('\n      ')}
+    }
+  }
+  ${st.join('\n  ')}
+}`;
+}
+
+/** Key of a direct weight-gradient specialisation. @example convWeightGradKey(cfg) */
+export function convWeightGradKey(c: ConvWeightGradConfig): string {
+  return `convwg_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}`;
+}
+
+/**
+ * Weight gradient with one dW element (and, for kc index 0, its channel's bias gradient) per invocation and split:
+ * for depthwise and few-channel groups, where a register tile would be mostly idle. Reads gOut unpacked.
+ *
+ * @example
+ * const src = convWeightGradGatherWgsl(true);
+ */
+export function convWeightGradGatherWgsl(bias: boolean): string {
+  return `${paramsWgsl(CONV_WG_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read_write> DW_: array<f32>;
+${bias ? '@group(0) @binding(4) var<storage, read_write> DB: array<f32>;' : ''}
+${entry1d(CONV_WG_PACK_WG)} {
+  ${LETS}
+  let i = ${linearIndex(CONV_WG_PACK_WG)};
+  if (i >= splits * O * Kc) { return; }
+  let kk = i % Kc; let o = (i / Kc) % O; let s = i / Kc / O;
+  let g = o / OG;
+  let yo = i32((kk / KW) % KH) * DH - PH; let xo = i32(kk % KW) * DW - PW;
+  let cb = (g * CG + kk / KHW) * HW;
+  var acc = 0.0;
+  var bacc = 0.0;
+  let nr1 = min((s + 1u) * rps, NR);
+  for (var nr = s * rps; nr < nr1; nr++) {
+    let nI = nr / OH; let y = nr % OH;
+    let iy = i32(y) * SH + yo;
+    let rok = u32(iy) < H;
+    let rb = nI * C * HW + cb + select(0u, u32(iy) * W, rok);
+    let gb = (nI * O + o) * OHW + y * OW;
+    for (var x = 0u; x < OW; x++) {
+      let gv = G[gb + x];
+      ${bias ? 'bacc += gv;' : ''}
+      let ix = i32(x) * SW + xo;
+      if (rok && u32(ix) < W) { acc = fma(gv, X[rb + u32(ix)], acc); }
+    }
+  }
+  DW_[s * O * Kc + o * Kc + kk] = acc;
+  ${bias ? 'if (kk == 0u) { DB[s * O + o] = bacc; }' : ''}
+}`;
+}
