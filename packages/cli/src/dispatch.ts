@@ -30,7 +30,8 @@ export function formatOverview(commands: readonly Command[] = COMMANDS): string 
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    'environment: RADIX_BACKEND=auto|webgpu|cpu, RADIX_VERBOSE=1 (device warnings), RADIX_DEBUG=1 (stack traces)',
+    'environment: RADIX_BACKEND=auto|webgpu|cpu, RADIX_WEBGPU_ADAPTER=NAME (adapter whose name contains NAME), RADIX_VERBOSE=1',
+    '(device warnings), RADIX_DEBUG=1 (stack traces)',
     'exit codes: 0 success, 1 failure, 2 usage error',
     '',
   ].join('\n');

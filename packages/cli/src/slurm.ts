@@ -15,8 +15,8 @@ import { writeFileAtomic } from './kit/output.js';
 import { arrayList, inputDigest } from './shard.js';
 import { arrayScript, mergeScript, submitScript, type SlurmResources } from './slurm-script.js';
 
-/** Commands `radix slurm` can shard. */
-export const SLURM_COMMANDS = ['eval', 'augment'] as const;
+/** Commands `radix slurm` can shard (experiment: one array per stage, see slurm-experiment.ts). */
+export const SLURM_COMMANDS = ['eval', 'augment', 'experiment'] as const;
 
 /** Options of {@link runSlurm}. */
 export interface SlurmOptions {
@@ -126,6 +126,7 @@ function sbatch(bin: string, args: string[], env: Record<string, string | undefi
  * const plan = await runSlurm({ command: ['eval', '--real', 'r', '--fake', 'f', '--out', 'job'], shards: 4, resources: { gpus: 1, extra: [] }, submit: true, cwd: process.cwd(), env: process.env });
  */
 export async function runSlurm(o: SlurmOptions): Promise<SlurmPlan> {
+  if (o.command[0] === 'experiment') throw new UsageError('runSlurm: use planExperimentSlurm for radix experiment (one array per stage)');
   if (!Number.isSafeInteger(o.shards) || o.shards < 1) throw new UsageError(`radix slurm: --shards must be a positive integer, got ${o.shards}`);
   const retries = o.retries ?? 1;
   const job = await inspect(o);

@@ -6,12 +6,13 @@ import { QUIET_OPTION, UsageError, type Command } from '../kit/index.js';
 export const experimentCommand: Command = {
   name: 'experiment',
   summary: 'run a generative-augmentation experiment from a JSON config (variants × seeds, resumable jobs, report)',
-  usage: 'radix experiment CONFIG.json [--out DIR] [--stage S [--task I]] [--list]',
+  usage: 'radix experiment CONFIG.json [--out DIR] [--stage S [--task I | --shard I/N]] [--list]',
   positionals: [{ name: 'CONFIG.json', description: 'the experiment configuration (see the CLI README: data, classifier, seeds, variants, backend, inceptionWeights, bootstrap)' }],
   options: [
     { name: 'out', type: 'string', arg: 'DIR', description: 'run directory (default ./runs/<config name>); rerunning resumes it, another config is refused' },
     { name: 'stage', type: 'string', arg: 'S', description: 'run one stage only: data, generate, classify or report (for a cluster: one array per stage)' },
     { name: 'task', type: 'string', arg: 'I', description: 'with --stage: run only its I-th job (0-based; a Slurm array index)' },
+    { name: 'shard', type: 'string', arg: 'I/N', description: "with --stage: run shard I of N of the stage's jobs (a contiguous block; N = the stage's job count gives one job per task, as radix slurm does)" },
     { name: 'list', type: 'boolean', description: 'print the jobs of every stage with their status and exit' },
     QUIET_OPTION,
   ],
@@ -26,6 +27,9 @@ export const experimentCommand: Command = {
     const stage = args.choice('stage', ['data', 'generate', 'classify', 'report'] as const);
     const task = args.integer('task', { min: 0 });
     if (task !== undefined && stage === undefined) throw new UsageError('--task needs --stage (the task is an index within one stage)');
+    const { parseShard } = await import('../shard.js');
+    const shard = parseShard(args.string('shard'));
+    if (shard !== undefined && (stage === undefined || task !== undefined)) throw new UsageError('--shard needs --stage and replaces --task (it selects a block of the stage\'s jobs)');
     const { readExperimentConfig } = await import('../workflow/experiment-config.js');
     const { prepareRun, runExperiment, readRunManifest } = await import('../workflow/experiment-run.js');
     const { readJobManifest } = await import('../workflow/experiment-jobs.js');
@@ -42,7 +46,15 @@ export const experimentCommand: Command = {
       return 0;
     }
     const quiet = args.flag('quiet');
-    const outcomes = await runExperiment(runDir, { ...(stage ? { stage } : {}), ...(task !== undefined ? { task } : {}), log: (l) => { if (!quiet) ctx.stderr.write(`${l}\n`); } });
+    const log = (l: string) => { if (!quiet) ctx.stderr.write(`${l}\n`); };
+    let tasks: (number | undefined)[] = [task];
+    if (shard !== undefined) {
+      const { shardRange } = await import('../shard.js');
+      const [a, b] = shardRange(readRunManifest(runDir).jobs.filter((j) => j.stage === stage).length, shard);
+      tasks = Array.from({ length: b - a }, (_, k) => a + k);
+    }
+    const outcomes = [];
+    for (const t of tasks) outcomes.push(...(await runExperiment(runDir, { ...(stage ? { stage } : {}), ...(t !== undefined ? { task: t } : {}), log })));
     const ran = outcomes.filter((o) => o.result === 'done').length;
     ctx.stdout.write(`experiment ${config.name}: ${ran} job(s) run, ${outcomes.length - ran} already finished; run directory ${runDir}\n`);
     if (outcomes.some((o) => o.id === 'report')) ctx.stdout.write(`report: ${resolve(runDir, 'report.html')}\n`);

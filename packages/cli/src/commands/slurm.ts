@@ -7,10 +7,10 @@ import type { Command } from '../kit/index.js';
 export const slurmCommand: Command = {
   name: 'slurm',
   summary: 'write (and --submit) sbatch scripts: a job array of a sharded radix eval/augment and the merge after it',
-  usage: 'radix slurm --shards N [options] -- eval|augment ARGS…',
-  positionals: [{ name: 'COMMAND…', description: 'after --: the radix command to shard, with its arguments but without --shard (eval needs --out DIR; its --json and --reference go to the merge)' }],
+  usage: 'radix slurm --shards N [options] -- eval|augment ARGS…   |   radix slurm [options] -- experiment CONFIG.json --out DIR',
+  positionals: [{ name: 'COMMAND…', description: 'after --: the radix command to shard, with its arguments but without --shard (eval needs --out DIR; its --json and --reference go to the merge). experiment: one array per stage — data, generate (one task per variant), classify (one task per variant × seed), report — each after the one before; no --shards' }],
   options: [
-    { name: 'shards', type: 'string', arg: 'N', description: 'number of shards = array tasks (required)' },
+    { name: 'shards', type: 'string', arg: 'N', description: 'number of shards = array tasks (required for eval and augment)' },
     { name: 'submit', type: 'boolean', description: 'submit with sbatch: the array (only the shards still missing), then the merge with --dependency=afterok:<array>' },
     { name: 'partition', type: 'string', arg: 'P', description: 'sbatch --partition of every job' },
     { name: 'time', type: 'string', arg: 'T', description: 'sbatch --time of each array task (e.g. 02:00:00)' },
@@ -39,21 +39,30 @@ export const slurmCommand: Command = {
   ].join('\n'),
   async run(args, ctx) {
     const shards = args.integer('shards', { min: 1 });
+    const { runSlurm, formatSlurmPlan, defaultRadixInvocation } = await import('../slurm.js');
+    const radixText = args.string('radix');
+    const radix = radixText !== undefined ? radixText.split(' ').filter(Boolean) : defaultRadixInvocation();
+    const resources = {
+      partition: args.string('partition'), time: args.string('time'), mem: args.string('mem'), cpusPerTask: args.integer('cpus-per-task', { min: 1 }),
+      gpus: args.integer('gpus', { min: 0 }) ?? 1, gres: args.string('gres'), account: args.string('account'), qos: args.string('qos'),
+      constraint: args.string('constraint'), jobName: args.string('job-name'), extra: args.strings('sbatch'),
+      mergeTime: args.string('merge-time'), mergeMem: args.string('merge-mem'),
+    };
+    const retries = args.integer('retries', { min: 0 }) ?? 1;
+    const sbatch = ctx.env.RADIX_SBATCH ? { sbatch: ctx.env.RADIX_SBATCH } : {};
+    if (args.positionals[0] === 'experiment') {
+      if (shards !== undefined) throw new UsageError('radix slurm: an experiment runs one task per job of each stage; leave out --shards');
+      const { planExperimentSlurm, formatExperimentPlan } = await import('../slurm-experiment.js');
+      const { cliVersion } = await import('../dispatch.js');
+      const plan = await planExperimentSlurm({
+        args: args.positionals.slice(1), resources: { ...resources, jobName: resources.jobName ?? 'radix-experiment' }, radix, cwd: ctx.cwd, env: ctx.env, retries,
+        provenance: `written by radix slurm ${cliVersion()} on ${new Date().toISOString()}`, submit: args.flag('submit'), ...sbatch,
+      });
+      ctx.stdout.write(`${formatExperimentPlan(plan)}\n`);
+      return 0;
+    }
     if (shards === undefined) throw new UsageError('radix slurm: --shards N is required');
-    const { runSlurm, formatSlurmPlan } = await import('../slurm.js');
-    const radix = args.string('radix');
-    const plan = await runSlurm({
-      command: [...args.positionals], shards, submit: args.flag('submit'), retries: args.integer('retries', { min: 0 }),
-      resources: {
-        partition: args.string('partition'), time: args.string('time'), mem: args.string('mem'), cpusPerTask: args.integer('cpus-per-task', { min: 1 }),
-        gpus: args.integer('gpus', { min: 0 }) ?? 1, gres: args.string('gres'), account: args.string('account'), qos: args.string('qos'),
-        constraint: args.string('constraint'), jobName: args.string('job-name'), extra: args.strings('sbatch'),
-        mergeTime: args.string('merge-time'), mergeMem: args.string('merge-mem'),
-      },
-      ...(radix !== undefined ? { radix: radix.split(' ').filter(Boolean) } : {}),
-      ...(ctx.env.RADIX_SBATCH ? { sbatch: ctx.env.RADIX_SBATCH } : {}),
-      cwd: ctx.cwd, env: ctx.env,
-    });
+    const plan = await runSlurm({ command: [...args.positionals], shards, submit: args.flag('submit'), retries, resources, radix, ...sbatch, cwd: ctx.cwd, env: ctx.env });
     ctx.stdout.write(`${formatSlurmPlan(plan)}\n`);
     return 0;
   },

@@ -49,10 +49,22 @@ async function getGpu(flags: string[]): Promise<GPU> {
 
 let dawnInstance: GPU | null = null;
 
+/**
+ * Dawn's flags plus `adapter=NAME` when `RADIX_WEBGPU_ADAPTER` is set in Node: Dawn then takes the first adapter whose
+ * device name contains NAME (e.g. `A100` on a node with an A100 and a T4) and, when none matches, fails listing the
+ * adapters it found. Identical GPUs share a name, so this cannot pick GPU 1 of 8 identical ones; the scheduler's device
+ * isolation does that (see docs/slurm.md).
+ */
+function dawnFlagsWithAdapter(flags: string[]): string[] {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const name = env?.RADIX_WEBGPU_ADAPTER;
+  return name ? [...flags.filter((f) => !f.startsWith('adapter=')), `adapter=${name}`] : flags;
+}
+
 /** @internal Creates the WebGPU backend or throws why it cannot. */
 export async function createWebGpuBackend(options: WebGpuInitOptions = {}): Promise<WebGpuBackend> {
   if (options.device) return new WebGpuBackend(options.device, 'user-supplied GPUDevice', false);
-  const gpu = await getGpu(options.dawnFlags ?? ['enable-dawn-features=vulkan_enable_f16_on_nvidia']);
+  const gpu = await getGpu(dawnFlagsWithAdapter(options.dawnFlags ?? ['enable-dawn-features=vulkan_enable_f16_on_nvidia']));
   // Dawn prints two harmless limit warnings from native code while it enumerates adapters (synchronously, inside
   // requestAdapter); they are filtered out of stderr unless RADIX_VERBOSE=1. Browsers are left alone.
   const tools = gpu === dawnInstance ? await loadStderrTools() : null;
