@@ -30,6 +30,11 @@ export interface DemoResult {
   seconds: number;
 }
 
+/** `--quick`'s GAN settings: a smoke run of every stage (pretraining, fine-tuning with G2 frozen, sampling), not a useful GAN. */
+const QUICK_GAN = Object.freeze({ pretrainSteps: 8, steps: 6, batch: 8, channels: 16, latent: 32, mappingLayers: 1 });
+/** `--quick`'s DDPM settings: a smoke run (training, checkpoints, DDIM sampling), not a useful model. */
+const QUICK_DDPM = Object.freeze({ steps: 10, batchSize: 8, warmupSteps: 2, channels: [8, 16], samplingSteps: 4 });
+
 /**
  * The demo's configuration (the raw JSON `radix experiment` would read), with the generator variants this build can
  * run; `leftOut` lists the others and why.
@@ -42,10 +47,10 @@ export async function demoConfig(options: { quick?: boolean; backend?: DemoOptio
   const variants: Record<string, unknown>[] = [{ name: 'real', kind: 'real' }, { name: 'real+rudi', kind: 'rudi', perClass: q ? 20 : 100 }];
   const leftOut: string[] = [];
   const gan = await generatorAvailability('gan');
-  if (gan === null) variants.push({ name: 'real+gan-ft', kind: 'gan', init: 'finetune', freezeG: 2, freezeD: 0, perClass: q ? 20 : 100, train: q ? { quick: true } : {} });
+  if (gan === null) variants.push({ name: 'real+gan-ft', kind: 'gan', init: 'finetune', freezeG: 2, freezeD: 0, perClass: q ? 20 : 100, train: q ? QUICK_GAN : {} });
   else leftOut.push(`real+gan-ft (GAN pretrained on the pool, fine-tuned with G2 frozen): ${gan}`);
   const ddpm = await generatorAvailability('diffusion');
-  if (ddpm === null) variants.push({ name: 'real+ddpm', kind: 'diffusion', perClass: q ? 20 : 100, train: q ? { quick: true } : {} });
+  if (ddpm === null) variants.push({ name: 'real+ddpm', kind: 'diffusion', perClass: q ? 20 : 100, train: q ? QUICK_DDPM : {} });
   else leftOut.push(`real+ddpm: ${ddpm}`);
   const raw = {
     name: q ? 'demo-quick' : 'demo',
