@@ -42,4 +42,8 @@ export {
 export { BETA_SCHEDULES, makeBetas, rescaleZeroTerminalSnr, cumprodAlphas, linspaceF32, type BetaSchedule } from './schedulers/beta-schedule.js';
 export { TIMESTEP_SPACINGS, spacedTimesteps, checkCustomTimesteps, roundHalfEven, type TimestepSpacing } from './schedulers/timesteps.js';
 export { dynamicThreshold, rowQuantile } from './schedulers/thresholding.js';
+export {
+  sample, sampleBatches, imageSeed, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
+} from './sample/sample.js';
+export { writeSamplePngs, type WriteSamplePngsOptions } from './sample/png.js';
 // end schedulers and sampling
