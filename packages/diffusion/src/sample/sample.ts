@@ -1,34 +1,41 @@
-// sample(): the reverse process as a plain loop over batches (DDPM, DDIM), with each image's noise drawn from its own
+// sample(): the reverse process as a plain loop over batches (DDPM, DDIM, NCSN), with each image's noise drawn from its own
 // stream, so image i of a seed is the same whatever the batch size and whichever [start, end) range is generated.
 import {
-  type Backend, type BackendName, Generator, type Tensor, cat, getBackend, noGrad, rand, randn, tensor, tidy,
+  type Backend, type BackendName, Generator, type Tensor, cat, getBackend, noGrad, rand, randn, tensor, tidy, uniform,
 } from '@radix/tensor-webgpu';
 import { streamRandom } from '../train/dataset.js';
 import { DDIMScheduler } from '../schedulers/ddim.js';
 import { DDPMScheduler } from '../schedulers/ddpm.js';
+import { NCSNScheduler } from '../schedulers/ncsn.js';
 import { UNet2DModel, type UNetCallOptions } from '../unet/unet-2d.js';
 
-/** A denoiser given as a function: `(sample [B, C, H, W], timestep, { classLabels? }) → output [B, C, H, W]`. */
+/**
+ * A denoiser given as a function: `(sample [B, C, H, W], timestep, { classLabels? }) → output [B, C, H, W]`. For NCSN the
+ * timestep is the scheduler's `modelTimestep(level)` (the level index or σ).
+ */
 export type DenoiserFunction = (sample: Tensor, timestep: number, options: { classLabels?: Tensor }) => Tensor;
 
 /** What {@link sample} calls: a {@link UNet2DModel} (or any object with the same `call`), or a plain function. */
 export type SampleModel = { call(sample: Tensor, timesteps: number, options?: UNetCallOptions): Tensor } | DenoiserFunction;
 
 /** The schedulers {@link sample} drives. */
-export type SampleScheduler = DDPMScheduler | DDIMScheduler;
+export type SampleScheduler = DDPMScheduler | DDIMScheduler | NCSNScheduler;
 
 /** Options of {@link sample} and {@link sampleBatches}. */
 export interface SampleOptions {
-  /** The denoiser (its output is what the scheduler's `predictionType` says: ε, x₀ or v). */
+  /** The denoiser (DDPM/DDIM: ε, x₀ or v as the scheduler's `predictionType` says; NCSN: the score network, read by its `scoreScaling`). */
   model: SampleModel;
-  /** DDPMScheduler (ancestral sampling) or DDIMScheduler (any step count, `eta`). `setTimesteps` is called on it. */
+  /**
+   * DDPMScheduler (ancestral sampling), DDIMScheduler (any step count, `eta`; `setTimesteps` is called on it) or
+   * NCSNScheduler (annealed Langevin dynamics: its config fixes levels, steps per level, step rule and final denoising).
+   */
   scheduler: SampleScheduler;
   /** Length of the image sequence (images 0 … n − 1). */
   n: number;
   /**
    * Inference steps: `scheduler.setTimesteps(numInferenceSteps)`. Default: the scheduler's current timesteps (all
    * `numTrainTimesteps` of a fresh scheduler, i.e. 1000-step DDPM; a DDIMScheduler must have had `setTimesteps` called
-   * or be given this).
+   * or be given this). Not used by NCSN (numScales × stepsPerScale come from its config).
    */
   numInferenceSteps?: number;
   /** Seed of the per-image streams (exactly one of `seed` and `generator`). */
@@ -116,8 +123,8 @@ async function resolve(o: SampleOptions): Promise<{ r: Resolved; seed: number }>
   if (typeof model !== 'function' && (typeof model !== 'object' || model === null || typeof (model as { call?: unknown }).call !== 'function')) {
     throw new Error('sample: model must be a UNet2DModel, an object with call(sample, timestep, options) or a function');
   }
-  if (!(scheduler instanceof DDPMScheduler) && !(scheduler instanceof DDIMScheduler)) {
-    throw new Error(`sample: scheduler must be a DDPMScheduler or DDIMScheduler, got ${(scheduler as object | undefined)?.constructor?.name ?? String(scheduler)}`);
+  if (!(scheduler instanceof DDPMScheduler) && !(scheduler instanceof DDIMScheduler) && !(scheduler instanceof NCSNScheduler)) {
+    throw new Error(`sample: scheduler must be a DDPMScheduler, DDIMScheduler or NCSNScheduler, got ${(scheduler as object | undefined)?.constructor?.name ?? String(scheduler)}`);
   }
   const n = int(o.n, 'n', 1);
   const batchSize = int(o.batchSize ?? 16, 'batchSize', 1);
@@ -189,7 +196,10 @@ async function resolve(o: SampleOptions): Promise<{ r: Resolved; seed: number }>
   const eta = o.eta ?? 0;
   if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw new Error(`sample: eta must be a finite number ≥ 0, got ${String(eta)}`);
   if (scheduler instanceof DDPMScheduler && eta !== 0) throw new Error('sample: eta is a DDIM setting; DDPMScheduler samples with its own variance (varianceType)');
-  if (o.numInferenceSteps !== undefined) scheduler.setTimesteps(int(o.numInferenceSteps, 'numInferenceSteps', 1));
+  if (scheduler instanceof NCSNScheduler) {
+    if (eta !== 0) throw new Error('sample: eta is a DDIM setting; NCSN\'s Langevin noise is set by its epsilon and stepRule');
+    if (o.numInferenceSteps !== undefined) throw new Error('sample: numInferenceSteps is for DDPM/DDIM; NCSN runs numScales × stepsPerScale steps from its config');
+  } else if (o.numInferenceSteps !== undefined) scheduler.setTimesteps(int(o.numInferenceSteps, 'numInferenceSteps', 1));
   else if (scheduler instanceof DDIMScheduler && scheduler.numInferenceSteps === null) {
     throw new Error('sample: give numInferenceSteps for DDIM (or call scheduler.setTimesteps first)');
   }
@@ -233,11 +243,35 @@ function perImageNoise(gens: Generator[], shape: [number, number, number], backe
   return parts.length === 1 ? parts[0]! : cat(parts, 0);
 }
 
+/** Annealed Langevin dynamics for one batch: start noise, stepsPerScale steps per level, the optional final denoising. */
+function runNcsn(r: Resolved, s: NCSNScheduler, gens: Generator[], labels: number[] | null): Tensor {
+  let x = noGrad(() => tidy(() => {
+    if (s.config.initialNoise === 'gaussian') return perImageNoise(gens, r.shape, r.backend).mul(s.initNoiseSigma);
+    const parts = gens.map((g) => uniform([1, ...r.shape], -1, 1, { generator: g, backend: r.backend }));
+    return parts.length === 1 ? parts[0]! : cat(parts, 0);
+  }));
+  const score = (level: number) => s.scoreFromModelOutput(guidedOutput(r, x, s.modelTimestep(level), labels), level);
+  for (let level = 0; level < s.sigmas.length; level++) {
+    for (let k = 0; k < s.config.stepsPerScale; k++) {
+      const next = noGrad(() => tidy(() => s.step(score(level), level, x, { noise: perImageNoise(gens, r.shape, r.backend) }).prevSample));
+      x.dispose();
+      x = next;
+    }
+  }
+  if (s.config.finalDenoise) {
+    const next = noGrad(() => tidy(() => s.denoise(score(s.sigmas.length - 1), x)));
+    x.dispose();
+    x = next;
+  }
+  return x;
+}
+
 /** Runs the reverse chain for images [start, end) and returns the final x (a new tensor). */
 function runBatch(r: Resolved, seed: number, start: number, end: number): Tensor {
   const gens = Array.from({ length: end - start }, (_, i) => new Generator(imageSeed(seed, start + i)));
   const labels = r.labels ? r.labels.slice(start, end) : null;
   const s = r.scheduler;
+  if (s instanceof NCSNScheduler) return runNcsn(r, s, gens, labels);
   const ddim = s instanceof DDIMScheduler;
   let x = noGrad(() => tidy(() => perImageNoise(gens, r.shape, r.backend).mul(s.initNoiseSigma)));
   for (const t of s.timesteps) {
@@ -291,7 +325,8 @@ export async function* sampleBatches(options: SampleOptions): AsyncGenerator<Sam
 /**
  * Samples images [start, end) of an n-image sequence (default all n) in batches, returning them as one tensor
  * [end − start, C, H, W] (in [0, 1] unless `output: 'raw'`). DDPM: `new DDPMScheduler()` runs all 1000 steps; DDIM: any
- * `numInferenceSteps` and `eta`. The same `seed` gives the same images whatever `batchSize` and `range`
+ * `numInferenceSteps` and `eta`; NCSN: annealed Langevin dynamics as its config says (image i's start noise, then every
+ * Langevin step's z, from its stream). The same `seed` gives the same images whatever `batchSize` and `range`
  * (see {@link sampleBatches}); memory stays flat (each step runs in `tidy` under `noGrad`, batches are read back to the
  * host as they finish).
  *
@@ -302,6 +337,10 @@ export async function* sampleBatches(options: SampleOptions): AsyncGenerator<Sam
  * @example
  * // images 32…63 of the same 100-image run (a shard), identical to those of the full run
  * const part = await sample({ model: unet, scheduler: new DDPMScheduler(), n: 100, seed: 0, batchSize: 32, range: [32, 64] });
+ * @example
+ * // NCSNv2-style sampling with a score UNet conditioned on the level index (output divided by σ)
+ * const ncsn = new NCSNScheduler({ sigmaMax: 50, sigmaMin: 0.01, numScales: 232, stepsPerScale: 5, epsilon: 6.2e-6, stepRule: 'reference-code', finalDenoise: true });
+ * const images = await sample({ model: scoreUnet, scheduler: ncsn, n: 16, seed: 3 });
  */
 export async function sample(options: SampleOptions): Promise<Tensor> {
   let host: Float32Array | null = null;
