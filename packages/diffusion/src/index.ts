@@ -47,7 +47,7 @@ export {
 } from './schedulers/ncsn.js';
 export { ncsnDsmLoss, type DsmLossOptions, type ScoreNetwork } from './train/dsm-loss.js';
 export {
-  sample, sampleBatches, imageSeed, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
+  sample, sampleBatches, imageSeed, gridSampler, type GridSamplerOptions, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
 } from './sample/sample.js';
 export { writeSamplePngs, type WriteSamplePngsOptions } from './sample/png.js';
 // end schedulers and sampling
