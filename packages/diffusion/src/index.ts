@@ -42,4 +42,12 @@ export {
 export { BETA_SCHEDULES, makeBetas, rescaleZeroTerminalSnr, cumprodAlphas, linspaceF32, type BetaSchedule } from './schedulers/beta-schedule.js';
 export { TIMESTEP_SPACINGS, spacedTimesteps, checkCustomTimesteps, roundHalfEven, type TimestepSpacing } from './schedulers/timesteps.js';
 export { dynamicThreshold, rowQuantile } from './schedulers/thresholding.js';
+export {
+  NCSNScheduler, NCSN_DEFAULTS, ncsnSigmas, suggestSigmaMax, type NCSNSchedulerConfig, type NCSNStepOptions, type NCSNStepRule,
+} from './schedulers/ncsn.js';
+export { ncsnDsmLoss, type DsmLossOptions, type ScoreNetwork } from './train/dsm-loss.js';
+export {
+  sample, sampleBatches, imageSeed, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
+} from './sample/sample.js';
+export { writeSamplePngs, type WriteSamplePngsOptions } from './sample/png.js';
 // end schedulers and sampling
