@@ -1,14 +1,14 @@
 // Diffusion checkpoints for `radix sample`: what a checkpoint holds (classes, null class, noise schedule) read from
-// its JSON files, and a batch sampler (DDPM or DDIM, optional classifier-free guidance) in which every image draws
-// its initial noise and each step's noise from its own stream (seed, class, index), so an image depends neither on
-// the batch size nor on the shard.
+// its JSON files, and a batch sampler on @radix/diffusion's sampleBatches (DDPM or DDIM, optional classifier-free
+// guidance) in which every image draws its initial noise and each step's noise from its own stream (seed, class,
+// index), so an image depends neither on the batch size nor on the shard.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { Backend, Tensor } from '@radix/tensor-webgpu';
+import type { Backend } from '@radix/tensor-webgpu';
 import type { DDIMScheduler, DDPMScheduler, UNet2DModel } from '@radix/diffusion';
 import { UsageError } from './kit/errors.js';
 import { packageVersion } from './package-versions.js';
-import { digestFiles, imageSeed, type SampleCheckpoint } from './sample-manifest.js';
+import { classSeed, digestFiles, type SampleCheckpoint } from './sample-manifest.js';
 import type { DiffusionCheckpointRef } from './sample-kind.js';
 
 /** The diffusion samplers `radix sample` runs. */
@@ -149,16 +149,17 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
 export interface DiffusionSampler {
   /** `@radix/diffusion <version>`. */
   model: string;
-  /** Images [B, C, H, W] in [0, 1] of images `indices` of class `cls`, as host floats. */
-  generate(cls: number | null, indices: readonly number[], seed: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
+  /** Images [B, C, H, W] in [0, 1] of images `indices` (contiguous) of class `cls` of a job of n per class in batches of `batch`. */
+  generate(cls: number | null, indices: readonly number[], seed: number, n: number, batch: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
   dispose(): void;
 }
 
 /**
- * Loads the UNet a description names and returns a batch sampler. Each image k of class c owns a generator seeded
- * with imageSeed(seed, c, k): its initial noise x_T is its first draw and the noise of every stochastic step (DDPM,
- * DDIM with η > 0) its next ones, so batches and shards never change an image's noise. With guidance g the model runs
- * on the batch twice (class labels, then the null class) and ε = ε_null + g·(ε_class − ε_null).
+ * Loads the UNet a description names and returns a batch sampler on @radix/diffusion's `sampleBatches`: image k of
+ * class c is image k of the library's run seeded {@link classSeed}(seed, c) — its initial noise x_T and the noise of
+ * every stochastic step (DDPM, DDIM with η > 0) come from its own stream, so batches and shards never change an
+ * image's noise (an unconditional model's images equal `sample({ seed, batchSize })`). With guidance g the model runs
+ * on [x; x] with [class; null class] and the output is u + g·(c − u).
  *
  * @example
  * const s = await openDiffusion(description, backend);
@@ -166,7 +167,6 @@ export interface DiffusionSampler {
  */
 export async function openDiffusion(d: DiffusionDescription, backend: Backend): Promise<DiffusionSampler> {
   const diffusion = await import('@radix/diffusion');
-  const tw = await import('@radix/tensor-webgpu');
   let unet: UNet2DModel;
   try {
     unet = await diffusion.UNet2DModel.fromPretrained(d.unetDir, { backend });
@@ -177,51 +177,28 @@ export async function openDiffusion(d: DiffusionDescription, backend: Backend): 
   const scheduler: DDPMScheduler | DDIMScheduler = d.sampler.scheduler === 'ddpm'
     ? diffusion.DDPMScheduler.fromConfig(d.schedulerConfig)
     : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig);
-  scheduler.setTimesteps(d.sampler.steps);
-  const stochastic = d.sampler.scheduler === 'ddpm' || (d.sampler.eta ?? 0) > 0;
   const [C, H, W] = d.shape;
-  const conditional = d.classNames !== null;
   return {
     model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`,
-    async generate(cls, indices, seed) {
-      const B = indices.length;
-      const gens = indices.map((k) => new tw.Generator(imageSeed(seed, cls, k)));
-      const draw = (): Tensor => tw.tidy(() => tw.cat(gens.map((g) => tw.randn([1, C, H, W], { backend, generator: g })), 0));
-      let labels: Tensor | undefined;
-      if (conditional) {
-        if (cls === null) throw new Error('radix sample: a class-conditional model needs a class for every image');
-        const l = new Array<number>(B).fill(cls);
-        labels = tw.tensor(d.sampler.guidance !== null ? [...l, ...new Array<number>(B).fill(d.nullClass!)] : l, { dtype: 'int32', backend });
-      }
-      let x = draw();
-      try {
-        for (const t of scheduler.timesteps) {
-          const next = tw.noGrad(() => tw.tidy(() => {
-            let out: Tensor;
-            if (d.sampler.guidance !== null) {
-              const both = unet.call(tw.cat([x, x], 0), t, { classLabels: labels });
-              const c = both.narrow(0, 0, B);
-              const u = both.narrow(0, B, B);
-              out = u.add(c.sub(u).mul(d.sampler.guidance));
-            } else {
-              out = unet.call(x, t, labels ? { classLabels: labels } : {});
-            }
-            const noise = stochastic ? draw() : undefined;
-            return scheduler.step(out, t, x, { ...(d.sampler.eta !== null ? { eta: d.sampler.eta } : {}), ...(noise ? { noise } : {}) }).prevSample;
-          }));
-          x.dispose();
-          x = next;
-        }
-        const img = tw.tidy(() => x.add(1).div(2).clamp(0, 1));
+    async generate(cls, indices, seed, n, batch) {
+      if ((cls === null) !== (d.classNames === null)) throw new Error('radix sample: a class-conditional model needs a class for every image, an unconditional one none');
+      const start = indices[0]!;
+      const end = indices[indices.length - 1]! + 1;
+      if (end - start !== indices.length) throw new Error('radix sample: a batch must be a contiguous range of images');
+      const data = new Float32Array(indices.length * C * H * W);
+      for await (const b of diffusion.sampleBatches({
+        model: unet, scheduler, n, seed: classSeed(seed, cls), batchSize: batch, range: [start, end], numInferenceSteps: d.sampler.steps, backend,
+        ...(cls !== null ? { classLabels: cls } : {}),
+        ...(d.sampler.guidance !== null ? { guidanceScale: d.sampler.guidance, nullClass: d.nullClass! } : {}),
+        ...(d.sampler.eta !== null ? { eta: d.sampler.eta } : {}),
+      })) {
         try {
-          return { data: Float32Array.from((await img.data()) as Float32Array), shape: [B, C, H, W] };
+          data.set((await b.images.data()) as Float32Array, (b.start - start) * C * H * W);
         } finally {
-          img.dispose();
+          b.images.dispose();
         }
-      } finally {
-        x.dispose();
-        labels?.dispose();
       }
+      return { data, shape: [indices.length, C, H, W] };
     },
     dispose: () => unet.dispose(),
   };

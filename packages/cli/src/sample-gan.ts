@@ -106,7 +106,7 @@ export interface GanSampler {
   /** `@radix/gan <version>`. */
   model: string;
   /** Images [B, C, R, R] in [0, 1] of images `indices` of class `cls`, as host floats. */
-  generate(cls: number | null, indices: readonly number[], seed: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
+  generate(cls: number | null, indices: readonly number[], seed: number, n?: number, batch?: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
   dispose(): void;
 }
 

@@ -208,6 +208,19 @@ export function imageSeed(seed: number, cls: number | null, index: number): numb
 }
 
 /**
+ * The seed of class `cls`'s image sequence for diffusion sampling (@radix/diffusion's `sample` then gives image k
+ * the stream imageSeed(classSeed, k)): `seed` itself for an unconditional model, a splitmix64 hash of seed and class
+ * otherwise, so classes do not share noise.
+ *
+ * @example
+ * classSeed(1, null); // 1
+ */
+export function classSeed(seed: number, cls: number | null): number {
+  if (cls === null) return seed;
+  return imageSeed(seed, cls, 0x636c6173); // imageSeed with a fixed third key
+}
+
+/**
  * SHA-256 and size of bytes.
  *
  * @example

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { runCli } from './dispatch.js';
-import { imageSeed, sampleBatches } from './sample-manifest.js';
+import { classSeed, imageSeed, sampleBatches } from './sample-manifest.js';
+import { encodeSamplePng } from './sample.js';
 import { pattern, tempDir, writePng } from './test-images.js';
 
 const root = tempDir('sample');
@@ -41,6 +42,7 @@ const pngs = (m: Map<string, Buffer>) => [...m.keys()].filter((k) => k.endsWith(
 const data = join(root, 'data');
 const diffusionRun = join(root, 'drun');
 const ganRun = join(root, 'grun');
+const plainRun = join(root, 'urun');
 
 beforeAll(async () => {
   ['benign', 'malignant'].forEach((cls, c) => {
@@ -51,6 +53,9 @@ beforeAll(async () => {
   const a = io();
   expect(await runCli(['train', 'diffusion', data, diffusionRun, '--resolution', '8', '--steps', '2', '--batch', '2', '--model-config', tiny, '--label-dropout', '0.2',
     '--checkpoint-every', '2', '--sample-every', '0', '--eval-every', '0', '--backend', 'cpu', '--ema', '--quiet', '--train-timesteps', '20'], a.ctx), a.errors()).toBe(0);
+  const u = io();
+  expect(await runCli(['train', 'diffusion', join(data, 'benign'), plainRun, '--resolution', '8', '--steps', '1', '--batch', '2', '--model-config', tiny,
+    '--checkpoint-every', '1', '--sample-every', '0', '--eval-every', '0', '--backend', 'cpu', '--quiet', '--train-timesteps', '20'], u.ctx), u.errors()).toBe(0);
   const b = io();
   expect(await runCli(['train', 'gan', data, ganRun, '--resolution', '8', '--cond', '--batch', '4', '--channel-base', '64', '--channel-max', '8', '--z-dim', '8', '--w-dim', '8',
     '--backend', 'cpu', '--quiet', '--kimg', '0.008', '--snapshot-kimg', '0.008'], b.ctx), b.errors()).toBe(0);
@@ -63,6 +68,8 @@ describe('per-image noise streams', () => {
     expect(seeds.size).toBe(300);
     expect(imageSeed(1, 0, 7)).toBe(imageSeed(1, 0, 7));
     expect(Number.isSafeInteger(imageSeed(2 ** 52, 3, 10 ** 6))).toBe(true);
+    expect(classSeed(7, null)).toBe(7);
+    expect(new Set([classSeed(7, 0), classSeed(7, 1), classSeed(8, 0), 7]).size).toBe(4);
     const settings = { n: 5, batch: 2, classes: [{ index: 0, name: 'a', folder: 'a' }, { index: 2, name: 'c', folder: 'c' }] };
     expect(sampleBatches(settings).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [0, [2, 3]], [0, [4]], [2, [0, 1]], [2, [2, 3]], [2, [4]]]);
     expect(sampleBatches(settings, { index: 0, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [2, [0, 1]]]);
@@ -137,6 +144,23 @@ describe('radix sample, diffusion', () => {
     const d = io();
     expect(await runCli([...args.slice(0, -1), '6'], d.ctx)).toBe(2);
     expect(d.errors()).toMatch(/cannot be continued by this run: it was written with other settings \(seed: 5 then, 6 now\)/);
+  }, 300_000);
+
+  it('an unconditional model: images in OUT, equal to @radix/diffusion sample() with the same seed', async () => {
+    const plain = join(root, 'usamples');
+    const a = io();
+    expect(await runCli(['sample', plainRun, plain, '--n', '3', '--batch', '2', '--steps', '3', '--seed', '9', '--backend', 'cpu', '--quiet'], a.ctx), a.errors()).toBe(0);
+    expect(readdirSync(plain).sort()).toEqual(['manifest.json', 'sample_00000.png', 'sample_00001.png', 'sample_00002.png']);
+    expect(JSON.parse(readFileSync(join(plain, 'manifest.json'), 'utf8')).settings).toMatchObject({ classes: null, weights: 'raw' });
+    const { UNet2DModel, DDIMScheduler, sample } = await import('@radix/diffusion');
+    const ck = join(plainRun, 'checkpoints', 'step-00000001');
+    const unet = await UNet2DModel.fromPretrained(join(ck, 'unet'), { backend: 'cpu' });
+    const scheduler = DDIMScheduler.fromConfig(JSON.parse(readFileSync(join(ck, 'scheduler', 'scheduler_config.json'), 'utf8')));
+    const images = await sample({ model: unet, scheduler, numInferenceSteps: 3, n: 3, seed: 9, batchSize: 2 });
+    const px = (await images.data()) as Float32Array;
+    for (let k = 0; k < 3; k++) expect(Buffer.from(encodeSamplePng(px, images.shape as [number, number, number, number], k)).equals(readFileSync(join(plain, `sample_0000${k}.png`))), `image ${k}`).toBe(true);
+    images.dispose();
+    unet.dispose();
   }, 300_000);
 
   it('guidance with the null class, DDPM, and the refusals of flags the checkpoint cannot take', async () => {

@@ -73,7 +73,7 @@ export interface SampleJob {
   /** The model package and its version (`@radix/gan 0.1.0`), recorded per run. */
   model: string;
   /** Builds the sampler on a backend. */
-  open(backend: import('@radix/tensor-webgpu').Backend): Promise<{ model: string; generate(cls: number | null, indices: readonly number[], seed: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>; dispose(): void }>;
+  open(backend: import('@radix/tensor-webgpu').Backend): Promise<{ model: string; generate(cls: number | null, indices: readonly number[], seed: number, n: number, batch: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>; dispose(): void }>;
 }
 
 /** What a run did. */
@@ -276,7 +276,7 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
     let repaired = 0;
     let lastSave = Date.now();
     for (const b of todo) {
-      const { data, shape } = await sampler!.generate(b.cls, b.indices, settings.seed);
+      const { data, shape } = await sampler!.generate(b.cls, b.indices, settings.seed, settings.n, settings.batch);
       for (let j = 0; j < b.files.length; j++) {
         const file = b.files[j]!;
         if (ok.has(file)) continue;
