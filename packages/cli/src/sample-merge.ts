@@ -74,6 +74,8 @@ export async function mergeSampleShards(out: string, o: { count?: number; allowM
         const msg = `${shardName(s.shard)}: radix ${b.radix}, ${b.model}, ${b.backend} vs radix ${a.radix}, ${a.model}, ${a.backend}`;
         if (o.allowMixed) warnings.push(`${msg} (merged because of --allow-mixed)`);
         else problems.push(`${msg} (pass --allow-mixed to merge images of different implementations)`);
+      } else if (a.device !== b.device) {
+        warnings.push(`${shardName(s.shard)} ran on '${b.device}', shard ${first.shard.index} on '${a.device}': the images are byte-identical to an unsharded run only on one device model`);
       }
     }
   }
