@@ -9,6 +9,12 @@ export { augmentCommand, augmentOptionsFromArgs } from './commands/augment.js';
 export { trainDiffusionCommand, trainDiffusionOptionsFromArgs } from './commands/train-diffusion.js';
 export { runTrainDiffusion, defaultUNetConfig, type TrainDiffusionOptions, type TrainDiffusionResult } from './train-diffusion.js';
 export { loadDiffusionData, squareImage, type DiffusionData, type DiffusionDataOptions } from './diffusion-data.js';
+export { sampleCommand, sampleOptionsFromArgs } from './commands/sample.js';
+export { runSample, planSample, sampleShardStatus, encodeSamplePng, type SampleOptions, type SampleResult, type SampleJob } from './sample.js';
+export { mergeSampleShards, type MergeSampleResult } from './sample-merge.js';
+export {
+  imageSeed, classSeed, sampleBatches, sampleFile, classFolders, type SampleManifest, type SampleSettings, type SampleEntry, type SampleCheckpoint,
+} from './sample-manifest.js';
 export { detectCheckpointKind, type CheckpointRef, type DiffusionCheckpointRef, type GanCheckpointRef } from './sample-kind.js';
 export { runEval, formatReport, resultToJson, EvalOutputError, METRIC_NAMES, PAIRED_METRICS, SSIM_MODES } from './eval.js';
 export type { EvalOptions, EvalResult, MetricResult, MetricName } from './eval.js';

@@ -1,6 +1,7 @@
-// `radix merge DIR` as a library call: finds which command wrote DIR/shards (augment: shard.json, eval:
-// partial.json) and runs that command's exact merge, returning the text the command prints.
-import { existsSync } from 'node:fs';
+// `radix merge DIR` as a library call: finds which command wrote DIR/shards (augment and sample: shard.json and
+// manifest.json, told apart by their tool; eval: partial.json) and runs that command's exact merge, returning the
+// text the command prints.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AUGMENT_SHARD_RECORD, mergeAugmentShards, pickShardCount, shardsPresent } from './augment-shard.js';
 import { UsageError } from './kit/errors.js';
@@ -22,11 +23,23 @@ export interface MergeOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
 }
 
-/** Which command's shards a job folder holds. */
-export function shardKind(dir: string, count: number): 'augment' | 'eval' | undefined {
+function toolOf(path: string): string | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { tool?: unknown };
+    return typeof v?.tool === 'string' ? v.tool : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which command's shards a job folder holds (augment and sample both write shard.json and manifest.json: their `tool` tells). */
+export function shardKind(dir: string, count: number): 'augment' | 'sample' | 'eval' | undefined {
   for (const i of shardsPresent(dir).get(count) ?? []) {
     const d = shardDir(dir, { index: i, count });
-    if (existsSync(join(d, AUGMENT_SHARD_RECORD)) || existsSync(join(d, 'manifest.json'))) return 'augment';
+    for (const f of [AUGMENT_SHARD_RECORD, 'manifest.json']) {
+      if (!existsSync(join(d, f))) continue;
+      return toolOf(join(d, f)) === 'radix sample' ? 'sample' : 'augment';
+    }
     if (existsSync(join(d, 'partial.json')) || existsSync(join(d, 'partial.safetensors'))) return 'eval';
   }
   return undefined;
@@ -48,11 +61,17 @@ export async function runMerge(o: MergeOptions): Promise<string> {
     const lines = [...r.warnings.map((w) => `warning: ${w}`), `merge: ${r.count} augment shards, ${r.sources} sources, ${r.files} files (${r.kept} already in place), manifest ${r.manifest}`];
     return lines.join('\n');
   }
+  if (kind === 'sample') {
+    const { mergeSampleShards } = await import('./sample-merge.js');
+    const r = await mergeSampleShards(dir, { count, allowMixed: o.allowMixed ?? false });
+    const lines = [...r.warnings.map((w) => `warning: ${w}`), `merge: ${r.count} sample shards, ${r.files} images${r.classes ? ` in ${r.classes} class folders` : ''} (${r.kept} already in place), manifest ${r.manifest}`];
+    return lines.join('\n');
+  }
   if (kind === 'eval') {
     const { mergeEvalShards } = await import('./eval-merge.js');
     const { formatReport } = await import('./eval.js');
     const result = await mergeEvalShards(dir, { count, allowMixed: o.allowMixed ?? false, json: o.json === undefined ? join(dir, 'eval.json') : resolve(o.cwd ?? process.cwd(), o.json), reference: o.reference, ...(o.backend ? { backend: o.backend } : {}) });
     return formatReport(result);
   }
-  throw new UsageError(`radix merge: '${join(dir, 'shards')}' holds no finished shard of radix augment or radix eval (count ${count})`);
+  throw new UsageError(`radix merge: '${join(dir, 'shards')}' holds no finished shard of radix augment, radix sample or radix eval (count ${count})`);
 }

@@ -7,13 +7,15 @@ import { evalCommand } from './commands/eval.js';
 import { experimentCommand } from './commands/experiment.js';
 import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
+import { sampleCommand } from './commands/sample.js';
 import { slurmCommand } from './commands/slurm.js';
 import { trainDiffusionCommand } from './commands/train-diffusion.js';
 import { trainGanCommand } from './commands/train-gan.js';
 
 /** The registered commands. */
 export const COMMANDS: readonly Command[] = [
-  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, trainGanCommand, mergeCommand,
+  demoCommand, experimentCommand, reportCommand, evalCommand, augmentCommand, trainDiffusionCommand, trainGanCommand, sampleCommand,
+  mergeCommand,
   slurmCommand,
 ];
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { augmentShardStatus } from './augment-shard.js';
 import { augmentCommand, augmentOptionsFromArgs } from './commands/augment.js';
 import { evalCommand, evalOptionsFromArgs } from './commands/eval.js';
+import { sampleCommand, sampleOptionsFromArgs } from './commands/sample.js';
 import { cliVersion } from './dispatch.js';
 import { UsageError } from './kit/errors.js';
 import { parseCommandArgs } from './kit/command.js';
@@ -16,7 +17,7 @@ import { arrayList, inputDigest } from './shard.js';
 import { arrayScript, mergeScript, submitScript, type SlurmResources } from './slurm-script.js';
 
 /** Commands `radix slurm` can shard (experiment: one array per stage, see slurm-experiment.ts). */
-export const SLURM_COMMANDS = ['eval', 'augment', 'experiment'] as const;
+export const SLURM_COMMANDS = ['eval', 'augment', 'sample', 'experiment'] as const;
 
 /** Options of {@link runSlurm}. */
 export interface SlurmOptions {
@@ -92,6 +93,13 @@ async function inspect(o: SlurmOptions): Promise<{ name: string; jobDir: string;
     const mergeArgs = ['merge', jobDir, '--shards', String(n), ...(json !== undefined ? ['--json', resolve(o.cwd, json)] : []), ...(reference !== undefined ? ['--reference', resolve(o.cwd, reference)] : [])];
     const { evalShardStatus } = await import('./eval-shard.js');
     return { name, jobDir, shardArgs: ['eval', ...shardArgs], mergeArgs, status: (i) => evalShardStatus(abs, { index: i, count: n }, jobDir) };
+  }
+  if (name === 'sample') {
+    const parsed = parseCommandArgs(sampleCommand, rest);
+    if (!parsed) throw new UsageError('radix slurm: --help is not a job');
+    const { planSample, sampleShardStatus } = await import('./sample.js');
+    const job = await planSample({ ...sampleOptionsFromArgs(parsed, o.env), cwd: o.cwd });
+    return { name, jobDir: job.out, shardArgs: ['sample', ...rest], mergeArgs: ['merge', job.out, '--shards', String(n)], status: (i) => sampleShardStatus(job, { index: i, count: n }) };
   }
   const parsed = parseCommandArgs(augmentCommand, rest);
   if (!parsed) throw new UsageError('radix slurm: --help is not a job');

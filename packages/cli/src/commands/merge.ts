@@ -1,13 +1,13 @@
-// `radix merge DIR`: flags and help of the command that combines the shards of a sharded `radix augment` or
-// `radix eval` (DIR/shards/i-of-n); the work is runMerge in ../merge.ts.
+// `radix merge DIR`: flags and help of the command that combines the shards of a sharded `radix augment`,
+// `radix sample` or `radix eval` (DIR/shards/i-of-n); the work is runMerge in ../merge.ts.
 import { JSON_OPTION, QUIET_OPTION, type Command } from '../kit/index.js';
 
 /** `radix merge`. */
 export const mergeCommand: Command = {
   name: 'merge',
-  summary: 'combine the shards of a sharded radix augment or radix eval (DIR/shards/i-of-n) exactly',
+  summary: 'combine the shards of a sharded radix augment, radix sample or radix eval (DIR/shards/i-of-n) exactly',
   usage: 'radix merge DIR [options]',
-  positionals: [{ name: 'DIR', description: 'the OUT of radix augment --shard, or the --out of radix eval --shard' }],
+  positionals: [{ name: 'DIR', description: 'the OUT of radix augment --shard or radix sample --shard, or the --out of radix eval --shard' }],
   options: [
     { name: 'shards', type: 'string', arg: 'N', description: 'the shard count to merge when DIR/shards holds shards of several counts' },
     { name: 'allow-mixed', type: 'boolean', description: 'merge shards written by different radix versions or backends (refused by default)' },
@@ -19,6 +19,8 @@ export const mergeCommand: Command = {
   details: [
     'augment: checks that every shard finished and verifies (size and SHA-256 of every output), then places the outputs',
     'in DIR (hard links, else copies) with DIR/manifest.json, byte-identical to the unsharded run.',
+    'sample: checks every shard\'s images (size and SHA-256), settings and checkpoint digest, then places the images in DIR',
+    '(class folders) with DIR/manifest.json in the unsharded order: the PNGs are byte-identical to the unsharded run\'s.',
     'eval: FID from the merged float64 feature statistics, KID, IS, precision/recall, density/coverage and intervals from',
     'the concatenated features (in the unsharded order), per-image scores concatenated and their means recomputed.',
     'Refuses, listing what is wrong, a set with missing, unfinished or damaged shards, or shards of different settings,',

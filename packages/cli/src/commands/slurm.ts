@@ -6,11 +6,11 @@ import type { Command } from '../kit/index.js';
 /** `radix slurm`. */
 export const slurmCommand: Command = {
   name: 'slurm',
-  summary: 'write (and --submit) sbatch scripts: a job array of a sharded radix eval/augment and the merge after it',
-  usage: 'radix slurm --shards N [options] -- eval|augment ARGS…   |   radix slurm [options] -- experiment CONFIG.json --out DIR',
-  positionals: [{ name: 'COMMAND…', description: 'after --: the radix command to shard, with its arguments but without --shard (eval needs --out DIR; its --json and --reference go to the merge). experiment: one array per stage — data, generate (one task per variant), classify (one task per variant × seed), report — each after the one before; no --shards' }],
+  summary: 'write (and --submit) sbatch scripts: a job array of a sharded radix eval/augment/sample and the merge after it',
+  usage: 'radix slurm --shards N [options] -- eval|augment|sample ARGS…   |   radix slurm [options] -- experiment CONFIG.json --out DIR',
+  positionals: [{ name: 'COMMAND…', description: 'after --: the radix command to shard, with its arguments but without --shard (eval needs --out DIR; its --json and --reference go to the merge; augment and sample shard into their OUT). experiment: one array per stage — data, generate (one task per variant), classify (one task per variant × seed), report — each after the one before; no --shards' }],
   options: [
-    { name: 'shards', type: 'string', arg: 'N', description: 'number of shards = array tasks (required for eval and augment)' },
+    { name: 'shards', type: 'string', arg: 'N', description: 'number of shards = array tasks (required for eval, augment and sample)' },
     { name: 'submit', type: 'boolean', description: 'submit with sbatch: the array (only the shards still missing), then the merge with --dependency=afterok:<array>' },
     { name: 'partition', type: 'string', arg: 'P', description: 'sbatch --partition of every job' },
     { name: 'time', type: 'string', arg: 'T', description: 'sbatch --time of each array task (e.g. 02:00:00)' },
@@ -30,7 +30,7 @@ export const slurmCommand: Command = {
   ],
   details: [
     'Files: JOB/slurm/array.sbatch (only the missing shards in --array), merge.sbatch, submit.sh (what --submit runs),',
-    'logs/shard-<array>_<task>.out, merge-<job>.out and submissions.jsonl; JOB is eval\'s --out or augment\'s OUT.',
+    'logs/shard-<array>_<task>.out, merge-<job>.out and submissions.jsonl; JOB is eval\'s --out or augment\'s/sample\'s OUT.',
     'Idempotent: a shard whose results are complete and verified (checksums) for the same options, inputs and versions',
     'is neither resubmitted nor recomputed, so rerunning the same radix slurm command after a failure redoes only the',
     'missing shards. Example:',

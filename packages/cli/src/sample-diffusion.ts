@@ -1,0 +1,205 @@
+// Diffusion checkpoints for `radix sample`: what a checkpoint holds (classes, null class, noise schedule) read from
+// its JSON files, and a batch sampler on @radix/diffusion's sampleBatches (DDPM or DDIM, optional classifier-free
+// guidance) in which every image draws its initial noise and each step's noise from its own stream (seed, class,
+// index), so an image depends neither on the batch size nor on the shard.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { Backend } from '@radix/tensor-webgpu';
+import type { DDIMScheduler, DDPMScheduler, UNet2DModel } from '@radix/diffusion';
+import { UsageError } from './kit/errors.js';
+import { packageVersion } from './package-versions.js';
+import { classSeed, digestFiles, type SampleCheckpoint } from './sample-manifest.js';
+import type { DiffusionCheckpointRef } from './sample-kind.js';
+
+/** The diffusion samplers `radix sample` runs. */
+export const DIFFUSION_SCHEDULERS = ['ddim', 'ddpm'] as const;
+/** A sampler name. */
+export type DiffusionSchedulerName = (typeof DIFFUSION_SCHEDULERS)[number];
+
+/** Flags of the diffusion sampler. */
+export interface DiffusionSampleFlags {
+  /** 'ddim' (default) or 'ddpm'. */
+  scheduler?: DiffusionSchedulerName;
+  /** Inference steps (default 50 for DDIM, every training timestep for DDPM). */
+  steps?: number;
+  /** DDIM's η (default 0). */
+  eta?: number;
+  /** Classifier-free guidance scale (default none; needs a model trained with --label-dropout). */
+  guidance?: number;
+  /** Use the raw weights (unet/) instead of the EMA (ema/). */
+  raw?: boolean;
+}
+
+/** What a diffusion checkpoint holds, read from its JSON files. */
+export interface DiffusionDescription {
+  ref: DiffusionCheckpointRef;
+  /** The UNet folder sampled. */
+  unetDir: string;
+  weights: 'ema' | 'raw';
+  /** Class names in label order, or null (unconditional). */
+  classNames: string[] | null;
+  /** The label of the null class of classifier-free guidance, or null. */
+  nullClass: number | null;
+  /** The noise schedule (diffusers' scheduler_config.json, or DDPM defaults when the checkpoint has none). */
+  schedulerConfig: Record<string, unknown>;
+  /** Notes for the user (defaults assumed). */
+  notes: string[];
+  sampler: { scheduler: DiffusionSchedulerName; steps: number; eta: number | null; guidance: number | null };
+  checkpoint: SampleCheckpoint;
+  /** [channels, height, width] of a sample. */
+  shape: [number, number, number];
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`radix sample: cannot read '${path}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads what a diffusion checkpoint holds and checks the flags against it (guidance needs a null class, --class
+ * needs a class-conditional model); records the files that decide the images and their digest.
+ *
+ * @example
+ * const d = await describeDiffusion(ref, { scheduler: 'ddim', steps: 50 });
+ * d.classNames; // ['benign', 'malignant']
+ */
+export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: DiffusionSampleFlags): Promise<DiffusionDescription> {
+  const { resolveUNet2DConfig, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME, DDPMScheduler } = await import('@radix/diffusion');
+  const notes: string[] = [];
+  const rawDir = ref.source === 'run' || ref.source === 'checkpoint' ? join(ref.dir, 'unet') : ref.unetDir;
+  const unetDir = flags.raw ? rawDir : ref.unetDir;
+  const weights = unetDir === ref.emaDir ? 'ema' : 'raw';
+  const cfgPath = join(unetDir, UNET_CONFIG_NAME);
+  if (!existsSync(cfgPath)) throw new Error(`radix sample: '${cfgPath}' does not exist (a diffusers UNet folder holds ${UNET_CONFIG_NAME} and ${UNET_WEIGHTS_NAME})`);
+  let cfg;
+  try {
+    cfg = resolveUNet2DConfig(readJson(cfgPath));
+  } catch (e) {
+    throw new Error(`radix sample: '${cfgPath}': ${(e as Error).message}`);
+  }
+  const weightsFile = [UNET_WEIGHTS_NAME, UNET_BIN_NAME].map((n) => join(unetDir, n)).find((p) => existsSync(p));
+  if (!weightsFile) throw new Error(`radix sample: '${unetDir}' holds neither ${UNET_WEIGHTS_NAME} nor ${UNET_BIN_NAME}`);
+  const files = [cfgPath, weightsFile];
+  // The noise schedule: the checkpoint's scheduler/, or next to a bare model folder; else diffusers' DDPM defaults.
+  const schedPath = [join(ref.dir, 'scheduler', 'scheduler_config.json'), join(dirname(ref.dir), 'scheduler', 'scheduler_config.json'), join(ref.dir, 'scheduler_config.json')]
+    .find((p) => existsSync(p));
+  let schedulerConfig: Record<string, unknown>;
+  if (schedPath) {
+    schedulerConfig = readJson(schedPath);
+    files.push(schedPath);
+  } else {
+    schedulerConfig = {};
+    notes.push(`'${ref.dir}' has no scheduler_config.json; assuming diffusers' DDPM defaults (1000 timesteps, linear betas 0.0001–0.02, epsilon prediction)`);
+  }
+  let train: DDPMScheduler;
+  try {
+    train = DDPMScheduler.fromConfig(schedulerConfig, schedPath ?? 'the default noise schedule');
+  } catch (e) {
+    throw new Error(`radix sample: ${(e as Error).message}`);
+  }
+  let classNames: string[] | null = null;
+  let nullClass: number | null = null;
+  const embeds = cfg.numClassEmbeds ?? 0;
+  const statePath = join(ref.dir, 'trainer_state.json');
+  if (existsSync(statePath) && (ref.source === 'run' || ref.source === 'checkpoint')) {
+    files.push(statePath);
+    const classes = readJson(statePath).classes as { names?: string[]; nullClass?: number | null } | undefined;
+    if (classes?.names && classes.names.length > 0) {
+      classNames = classes.names;
+      nullClass = classes.nullClass ?? null;
+    }
+  }
+  if (embeds > 0 && classNames === null) classNames = Array.from({ length: embeds }, (_, i) => `class${i}`);
+  if (embeds === 0 && cfg.classEmbedType) throw new Error(`radix sample: '${cfgPath}' has class_embed_type '${cfg.classEmbedType}' without num_class_embeds; radix sample cannot tell its classes`);
+  if (classNames && classNames.length + (nullClass !== null ? 1 : 0) > embeds) throw new Error(`radix sample: '${statePath}' names ${classNames.length} classes${nullClass !== null ? ' and a null class' : ''} but the UNet has ${embeds} class embeddings`);
+  const scheduler = flags.scheduler ?? 'ddim';
+  const T = train.config.numTrainTimesteps;
+  const steps = flags.steps ?? (scheduler === 'ddpm' ? T : Math.min(50, T));
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new UsageError(`radix sample: --steps must be an integer in [1, ${T}] (the checkpoint's training timesteps), got ${steps}`);
+  if (flags.eta !== undefined && scheduler !== 'ddim') throw new UsageError('radix sample: --eta is DDIM\'s noise weight; leave it out with --scheduler ddpm');
+  const eta = scheduler === 'ddim' ? (flags.eta ?? 0) : null;
+  if (eta !== null && !(eta >= 0 && Number.isFinite(eta))) throw new UsageError(`radix sample: --eta must be ≥ 0, got ${eta}`);
+  let guidance: number | null = null;
+  if (flags.guidance !== undefined) {
+    if (!Number.isFinite(flags.guidance)) throw new UsageError(`radix sample: --guidance must be a finite number, got ${flags.guidance}`);
+    if (classNames === null) throw new UsageError('radix sample: --guidance (classifier-free guidance) needs a class-conditional model');
+    if (nullClass === null) {
+      throw new UsageError(`radix sample: --guidance needs a model trained with a null class (radix train diffusion --label-dropout P); '${ref.dir}' has none`);
+    }
+    if (cfg.outChannels !== cfg.inChannels) throw new UsageError(`radix sample: --guidance with a learned-variance UNet (out_channels ${cfg.outChannels} = 2 × in_channels) is not supported`);
+    guidance = flags.guidance;
+  }
+  const size = cfg.sampleSize;
+  if (size === null) throw new Error(`radix sample: '${cfgPath}' has no sample_size, so the image size is unknown`);
+  const [h, w] = Array.isArray(size) ? size : [size, size];
+  const base = ref.dir;
+  const { files: digested, digest } = digestFiles(base, files.map((f) => relative(base, f)));
+  return {
+    ref, unetDir, weights, classNames, nullClass, schedulerConfig, notes,
+    sampler: { scheduler, steps, eta, guidance },
+    checkpoint: { path: ref.dir, resolved: ref.dir, kind: 'diffusion', source: ref.source, files: digested, digest },
+    shape: [cfg.inChannels, h, w],
+  };
+}
+
+/** A diffusion model ready to sample. */
+export interface DiffusionSampler {
+  /** `@radix/diffusion <version>`. */
+  model: string;
+  /** Images [B, C, H, W] in [0, 1] of images `indices` (contiguous) of class `cls` of a job of n per class in batches of `batch`. */
+  generate(cls: number | null, indices: readonly number[], seed: number, n: number, batch: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
+  dispose(): void;
+}
+
+/**
+ * Loads the UNet a description names and returns a batch sampler on @radix/diffusion's `sampleBatches`: image k of
+ * class c is image k of the library's run seeded {@link classSeed}(seed, c) — its initial noise x_T and the noise of
+ * every stochastic step (DDPM, DDIM with η > 0) come from its own stream, so batches and shards never change an
+ * image's noise (an unconditional model's images equal `sample({ seed, batchSize })`). With guidance g the model runs
+ * on [x; x] with [class; null class] and the output is u + g·(c − u).
+ *
+ * @example
+ * const s = await openDiffusion(description, backend);
+ * const { data } = await s.generate(0, [0, 1], 1);
+ */
+export async function openDiffusion(d: DiffusionDescription, backend: Backend): Promise<DiffusionSampler> {
+  const diffusion = await import('@radix/diffusion');
+  let unet: UNet2DModel;
+  try {
+    unet = await diffusion.UNet2DModel.fromPretrained(d.unetDir, { backend });
+  } catch (e) {
+    throw new Error(`radix sample: ${(e as Error).message}`);
+  }
+  unet.eval();
+  const scheduler: DDPMScheduler | DDIMScheduler = d.sampler.scheduler === 'ddpm'
+    ? diffusion.DDPMScheduler.fromConfig(d.schedulerConfig)
+    : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig);
+  const [C, H, W] = d.shape;
+  return {
+    model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`,
+    async generate(cls, indices, seed, n, batch) {
+      if ((cls === null) !== (d.classNames === null)) throw new Error('radix sample: a class-conditional model needs a class for every image, an unconditional one none');
+      const start = indices[0]!;
+      const end = indices[indices.length - 1]! + 1;
+      if (end - start !== indices.length) throw new Error('radix sample: a batch must be a contiguous range of images');
+      const data = new Float32Array(indices.length * C * H * W);
+      for await (const b of diffusion.sampleBatches({
+        model: unet, scheduler, n, seed: classSeed(seed, cls), batchSize: batch, range: [start, end], numInferenceSteps: d.sampler.steps, backend,
+        ...(cls !== null ? { classLabels: cls } : {}),
+        ...(d.sampler.guidance !== null ? { guidanceScale: d.sampler.guidance, nullClass: d.nullClass! } : {}),
+        ...(d.sampler.eta !== null ? { eta: d.sampler.eta } : {}),
+      })) {
+        try {
+          data.set((await b.images.data()) as Float32Array, (b.start - start) * C * H * W);
+        } finally {
+          b.images.dispose();
+        }
+      }
+      return { data, shape: [indices.length, C, H, W] };
+    },
+    dispose: () => unet.dispose(),
+  };
+}

@@ -1,0 +1,147 @@
+// `radix merge OUT` for a sharded `radix sample`: checks that the shards OUT/shards/i-of-n are complete, verified
+// and of one job (settings, checkpoint, versions, backend), then places their images in OUT and writes the manifest
+// the unsharded run would have written, so OUT holds byte-identical images.
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pickShardCount, shardsPresent } from './augment-shard.js';
+import { UsageError } from './kit/errors.js';
+import { writeFileAtomic } from './kit/output.js';
+import { acquireOutputLock } from './output-lock.js';
+import { refuseForeignFolder } from './sample.js';
+import {
+  incompatibility, loadSampleManifest, readSampleShardRecord, sampleBatches, verifySample, verifySampleShard, SAMPLE_MANIFEST,
+  SAMPLE_MANIFEST_VERSION, SAMPLE_SHARD_RECORD, type SampleEntry, type SampleManifest, type SampleShardRecord,
+} from './sample-manifest.js';
+import { shardDir, shardName, type Shard } from './shard.js';
+
+/** Summary of a sample merge. */
+export interface MergeSampleResult {
+  count: number;
+  files: number;
+  /** Images already in OUT with the right content, kept. */
+  kept: number;
+  classes: number;
+  warnings: string[];
+  manifest: string;
+}
+
+/**
+ * Merges the shards of a sharded `radix sample` job in `out` (every one of the n shards complete and verified, one
+ * job's settings and checkpoint, one radix version and backend unless `allowMixed`); images are hard-linked (else
+ * copied) into OUT atomically and OUT/manifest.json lists them in the unsharded order. Refuses, listing them,
+ * missing or mismatched shards and files in OUT that hold other content and are not OUT's own.
+ *
+ * @example
+ * const r = await mergeSampleShards('samples'); // r.files === n × classes
+ */
+export async function mergeSampleShards(out: string, o: { count?: number; allowMixed?: boolean } = {}): Promise<MergeSampleResult> {
+  const n = pickShardCount(out, o.count);
+  const present = new Set(shardsPresent(out).get(n) ?? []);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const shards: { shard: Shard; dir: string; record: SampleShardRecord; manifest: SampleManifest }[] = [];
+  for (let i = 0; i < n; i++) {
+    const shard = { index: i, count: n };
+    const dir = shardDir(out, shard);
+    if (!present.has(i)) {
+      problems.push(`${shardName(shard)}: missing (no folder ${dir})`);
+      continue;
+    }
+    if (!existsSync(join(dir, SAMPLE_SHARD_RECORD))) {
+      problems.push(`${shardName(shard)}: not finished (no ${SAMPLE_SHARD_RECORD})`);
+      continue;
+    }
+    try {
+      const record = readSampleShardRecord(dir);
+      if (record.shard.index !== i || record.shard.count !== n) throw new Error(`its ${SAMPLE_SHARD_RECORD} is for shard ${record.shard.index}/${record.shard.count}`);
+      const v = verifySampleShard(dir, record);
+      const expected = sampleBatches(record.settings, shard).flatMap((b) => b.files);
+      if (JSON.stringify(expected) !== JSON.stringify(record.files)) v.problems.push(`${dir}: holds other images than shard ${i}/${n} of its settings`);
+      if (v.problems.length > 0) problems.push(...v.problems.slice(0, 5).map((p) => `${shardName(shard)}: ${p}`));
+      else shards.push({ shard, dir, record, manifest: v.manifest! });
+    } catch (e) {
+      problems.push(`${shardName(shard)}: ${(e as Error).message}`);
+    }
+  }
+  const first = shards[0];
+  if (first) {
+    for (const s of shards.slice(1)) {
+      const why = incompatibility(first.record.settings, first.record.checkpointDigest, s.record.settings, s.record.checkpointDigest);
+      if (why) problems.push(`${shardName(s.shard)}: not the job of shard ${first.shard.index}: ${why}`);
+      const a = first.record.run;
+      const b = s.record.run;
+      if (a.radix !== b.radix || a.model !== b.model || a.backend !== b.backend) {
+        const msg = `${shardName(s.shard)}: radix ${b.radix}, ${b.model}, ${b.backend} vs radix ${a.radix}, ${a.model}, ${a.backend}`;
+        if (o.allowMixed) warnings.push(`${msg} (merged because of --allow-mixed)`);
+        else problems.push(`${msg} (pass --allow-mixed to merge images of different implementations)`);
+      } else if (a.device !== b.device) {
+        warnings.push(`${shardName(s.shard)} ran on '${b.device}', shard ${first.shard.index} on '${a.device}': the images are byte-identical to an unsharded run only on one device model`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`radix merge: cannot merge the ${n} sample shards of '${out}' (${shards.length} complete); nothing was written:\n  ${problems.slice(0, 30).join('\n  ')}${problems.length > 30 ? `\n  … and ${problems.length - 30} more` : ''}`);
+  }
+  const settings = first!.record.settings;
+  refuseForeignFolder(out, out, ['shards', 'slurm']);
+  const lock = acquireOutputLock(out, 'radix merge');
+  if (lock.tookOver) warnings.push(`${out}: ${lock.tookOver}`);
+  try {
+    const manifestPath = join(out, SAMPLE_MANIFEST);
+    const old = loadSampleManifest(manifestPath);
+    if (old) {
+      const why = incompatibility(old.settings, old.checkpoint.digest, settings, first!.record.checkpointDigest);
+      if (why) throw new UsageError(`radix merge: '${manifestPath}' cannot take these shards: ${why}; merge into a fresh folder`);
+    }
+    const owned = new Set((old?.files ?? []).map((e) => e.file));
+    const merged: SampleManifest = {
+      tool: 'radix sample', format: 'radix-sample', version: SAMPLE_MANIFEST_VERSION, settings, checkpoint: first!.manifest.checkpoint, shard: null, runs: [], files: [],
+    };
+    const place: { from: string; to: string; entry: SampleEntry }[] = [];
+    const foreign: string[] = [];
+    const entries = new Map<string, SampleEntry>();
+    let kept = 0;
+    for (const s of shards) {
+      const offset = merged.runs.length;
+      merged.runs.push(...s.manifest.runs);
+      const byFile = new Map(s.manifest.files.map((e) => [e.file, e]));
+      for (const f of s.record.files) {
+        const e = byFile.get(f)!;
+        const entry = { ...e, run: e.run + offset };
+        entries.set(f, entry);
+        const to = join(out, f);
+        const state = verifySample(to, e);
+        if (state === 'ok') kept++;
+        else if (state !== 'missing' && !owned.has(f)) foreign.push(f);
+        else place.push({ from: join(s.dir, f), to, entry });
+      }
+    }
+    // The unsharded order: class by class, by index.
+    for (const f of sampleBatches(settings).flatMap((b) => b.files)) {
+      const e = entries.get(f);
+      if (!e) throw new Error(`radix merge: no shard of '${out}' holds ${f}; the shards do not cover the job`);
+      merged.files.push(e);
+    }
+    if (foreign.length > 0) {
+      throw new Error(`radix merge: ${foreign.length} file${foreign.length === 1 ? '' : 's'} in '${out}' hold other content and ${old ? 'its manifest does not list them' : 'the folder has no manifest'}: ${foreign.slice(0, 10).join(', ')}${foreign.length > 10 ? ', …' : ''}. Nothing was written; move them or merge into another folder`);
+    }
+    for (const p of place) {
+      lock.check();
+      mkdirSync(dirname(p.to), { recursive: true });
+      const tmp = `${p.to}.merge-${process.pid}.tmp`;
+      rmSync(tmp, { force: true });
+      try {
+        linkSync(p.from, tmp);
+      } catch {
+        copyFileSync(p.from, tmp);
+      }
+      renameSync(tmp, p.to);
+      if (verifySample(p.to, p.entry) !== 'ok') throw new Error(`radix merge: '${p.to}' does not verify after placing it from '${p.from}'`);
+    }
+    lock.check();
+    await writeFileAtomic(manifestPath, `${JSON.stringify(merged, null, 1)}\n`);
+    return { count: shards.length, files: merged.files.length, kept, classes: settings.classes?.length ?? 0, warnings, manifest: manifestPath };
+  } finally {
+    lock.release();
+  }
+}
