@@ -2,7 +2,7 @@
 export { Tensor, type TensorLike } from './tensor.js';
 export * from './ops/index.js';
 export * as F from './functional.js';
-export { init, getBackend, setBackend, type InitOptions } from './backend/registry.js';
+export { init, getBackend, setBackend, throttle, type InitOptions } from './backend/registry.js';
 export type {
   Backend, BackendName, DeviceInfo, UnaryOp, BinaryOp, ReduceOp, PadMode, Conv2dParams, Pool2dParams, ResizeParams,
   GridSampleParams, MatmulParams,

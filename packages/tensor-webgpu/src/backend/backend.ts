@@ -141,6 +141,8 @@ export interface Backend {
   emptyCache(): void;
   /** Waits for all submitted work to finish. */
   sync(): Promise<void>;
+  /** Submits pending work and waits until the work in flight is within the backend's bound (at once when it is). */
+  throttle(): Promise<void>;
 
   // --- creation ---
   fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void;

@@ -52,6 +52,7 @@ export class CpuBackend implements Backend {
   }
   emptyCache(): void {}
   async sync(): Promise<void> {}
+  async throttle(): Promise<void> {}
 
   fill = cpuFill;
   random = cpuRandom;

@@ -169,6 +169,7 @@ export class GpuContext {
     const b = this.alloc(need, 'tensor');
     if (bytes.byteLength === 0) return b;
     if (this.touched.has(b.buffer)) this.flush();
+    this.inFlight.uploaded(need);
     const src = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength % 4 === 0) this.queue.writeBuffer(b.buffer, 0, src);
     else {
@@ -364,6 +365,22 @@ export class GpuContext {
     this.inFlight.completedAll();
     this.throwIfFailed('data');
     return out;
+  }
+
+  /**
+   * Submits what is recorded and resolves once the work in flight is within `inFlight.limits` (at once when it is).
+   * Unlike {@link sync} it does not drain the queue: the newest submits keep the device busy.
+   */
+  async throttle(): Promise<void> {
+    this.flush();
+    if (this.inFlight.unsubmittedUploadBytes > 0) {
+      // Uploads with no dispatch after them: an empty submit gives them a completion to wait on.
+      this.queue.submit([]);
+      this.inFlight.submitted(0);
+    }
+    const wait = this.inFlight.throttle();
+    if (wait) await wait;
+    this.throwIfFailed('throttle');
   }
 
   /** Waits until the queue is idle. */

@@ -143,6 +143,9 @@ export class WebGpuBackend implements Backend {
   sync(): Promise<void> {
     return this.ctx.sync();
   }
+  throttle(): Promise<void> {
+    return this.ctx.throttle();
+  }
 
   fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void { gpuFill(this.ctx, out, numel, dtype, value); }
   random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void { gpuRandom(this.ctx, out, numel, dtype, spec); }
