@@ -13,6 +13,7 @@ export { tidy, keep, dispose, memory, type MemoryInfo } from './memory.js';
 export { noGrad, enableGrad, isGradEnabled, grad, type BackwardOptions, type GradOptions } from './autograd/index.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export { RadixError } from './errors.js';
+export { profile, type ProfileResult, type ProfileOptions, type ProfileTiming, type KernelStat } from './profiler.js';
 export type { DType, DataArray } from './dtype.js';
 export { broadcastShapes, sizeOf, stridesOf, type Shape } from './shape.js';
 export * from './io/index.js';

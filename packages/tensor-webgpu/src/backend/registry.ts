@@ -4,6 +4,7 @@ import { CpuBackend } from './cpu/cpu-backend.js';
 import { createWebGpuBackend, type WebGpuInitOptions } from './webgpu/webgpu-backend.js';
 import { registerBackendForMemory } from '../memory.js';
 import { RadixError } from '../errors.js';
+import { profileFromEnv } from '../profiler.js';
 
 const backends = new Map<BackendName, Backend>();
 let current: Backend | null = null;
@@ -54,6 +55,7 @@ function cpuBackend(): Backend {
 }
 
 function setCurrent(b: Backend): Backend {
+  profileFromEnv(b);
   current = b;
   return b;
 }

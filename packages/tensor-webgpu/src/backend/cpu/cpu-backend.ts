@@ -8,6 +8,7 @@ import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
 import { cpuScatterAdd } from './scatter.js';
 import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
+import { CpuProfiler } from './cpu-profiler.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -53,6 +54,11 @@ export class CpuBackend implements Backend {
   emptyCache(): void {}
   async sync(): Promise<void> {}
   async throttle(): Promise<void> {}
+  private profiler: CpuProfiler | null = null;
+  /** @internal The profiler's hook (see `profile`). */
+  profileHook(): CpuProfiler {
+    return (this.profiler ??= new CpuProfiler(this));
+  }
 
   fill = cpuFill;
   random = cpuRandom;

@@ -277,7 +277,8 @@ export class GpuContext {
 
     const pipeline = this.pipeline(key, source, bindings);
     const layoutKey = bindings.map((b) => (b.write ? 'w' : 'r')).join('');
-    const group = this.bindGroups.get(this.layout(bindings), layoutKey, this.arena, bytes, bindings.map((b) => ({ buffer: b.buf.buffer, size: b.buf.size })));
+    const layout = this.layout(bindings);
+    const group = this.bindGroups.get(layout, layoutKey, this.arena, bytes, bindings.map((b) => ({ buffer: b.buf.buffer, size: b.buf.size })));
     for (const b of bindings) this.touched.add(b.buf.buffer);
     this.encoder ??= this.device.createCommandEncoder();
     const timed = this.observer?.passDescriptor(key);
@@ -294,7 +295,7 @@ export class GpuContext {
     }
     this.dispatches++;
     this.totalDispatches++;
-    this.observer?.dispatched(key, workgroups);
+    this.observer?.dispatched(key, workgroups, { pipeline, layout, params: words, paramBytes: bytes, sizes: bindings.map((b) => b.buf.size) });
   }
 
   /** Workgroup counts covering `threads` invocations of `wgSize`, folded into 2-D past the per-dimension limit. */

@@ -2,12 +2,23 @@
 // see and time each dispatch. Completion is learnt from onSubmittedWorkDone, which Dawn (in Node) reports on the event
 // loop: JavaScript cannot block on the GPU, so the bound is enforced where the caller awaits (`throttle`, reads).
 
+/** What a dispatch ran, enough to run it again on scratch buffers (the profiler's wall-time replay). */
+export interface DispatchInfo {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  /** The uniform words and their binding size in bytes. */
+  params: readonly number[];
+  paramBytes: number;
+  /** Byte size of each storage binding, in binding order. */
+  sizes: readonly number[];
+}
+
 /** Sees every dispatch of a GpuContext: the profiler implements it. */
 export interface DispatchObserver {
   /** A compute pass descriptor (with timestamp writes) to run `key` in its own pass, or null to share the pass. */
   passDescriptor(key: string): GPUComputePassDescriptor | null;
   /** Called after each dispatch is recorded. */
-  dispatched(key: string, workgroups: readonly [number, number, number]): void;
+  dispatched(key: string, workgroups: readonly [number, number, number], info: DispatchInfo): void;
   /** Called with the encoder about to be finished (e.g. to resolve timestamp queries into it). */
   beforeSubmit(encoder: GPUCommandEncoder): void;
   /** Called right after the submit. */

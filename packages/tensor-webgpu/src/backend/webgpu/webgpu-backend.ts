@@ -15,6 +15,7 @@ import { gpuMatmul } from './linalg.js';
 import { gpuConv2d, gpuConvTranspose2d } from './conv.js';
 import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
+import { GpuProfiler } from './gpu-profiler.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuInitOptions {
@@ -145,6 +146,11 @@ export class WebGpuBackend implements Backend {
   }
   throttle(): Promise<void> {
     return this.ctx.throttle();
+  }
+  private profiler: GpuProfiler | null = null;
+  /** @internal The profiler's hook (see `profile`). */
+  profileHook(): GpuProfiler {
+    return (this.profiler ??= new GpuProfiler(this.ctx));
   }
 
   fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void { gpuFill(this.ctx, out, numel, dtype, value); }
