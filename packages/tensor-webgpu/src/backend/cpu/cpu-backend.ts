@@ -9,6 +9,7 @@ import { cpuScatterAdd } from './scatter.js';
 import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 import { CpuProfiler } from './cpu-profiler.js';
+import { cpuAdamUpdate, cpuEmaUpdate, cpuSgdUpdate } from './optim.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -84,4 +85,7 @@ export class CpuBackend implements Backend {
   adaptiveAvgPool2d = cpuAdaptiveAvgPool2d;
   resize = cpuResize;
   gridSample = cpuGridSample;
+  adamUpdate = cpuAdamUpdate;
+  sgdUpdate = cpuSgdUpdate;
+  emaUpdate = cpuEmaUpdate;
 }
