@@ -77,6 +77,38 @@ export async function runOurs(backend, spec, { reps = () => 3, only = null, log 
     opt.step();
     opt.zeroGrad();
   }, { warmup: 2 });
+  opt.fused = false;
+  await row('unet step, op-by-op optimizer', () => {
+    const loss = nn.mseLoss(net.call(x), y);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+  }, { warmup: 1 });
+  opt.fused = true;
+  {
+    // The optimizer alone over the UNet's parameters (gradients already there): fused vs op by op.
+    const loss = nn.mseLoss(net.call(x), y);
+    loss.backward();
+    loss.dispose();
+    await row('adam step over the UNet parameters, fused', () => opt.step());
+    opt.fused = false;
+    await row('adam step over the UNet parameters, op by op', () => opt.step());
+    opt.fused = true;
+    opt.zeroGrad();
+  }
+  {
+    // What one small op costs end to end (record + submit + run), 1,000 of them on a 16-element tensor.
+    const t = rnd([spec.tinyOps.numel]);
+    await row(`${spec.tinyOps.count} tiny ops (x + 1, ${spec.tinyOps.numel} elements)`, () => {
+      let z = t;
+      for (let i = 0; i < spec.tinyOps.count; i++) {
+        const n = add(z, 1);
+        if (z !== t) z.dispose();
+        z = n;
+      }
+    });
+    t.dispose();
+  }
   await row('ddim step', () => noGrad(() => add(mul(x, 0.98), mul(net.call(x), 0.1))));
 
   for (const r of spec.convRows) {

@@ -29,8 +29,11 @@ export const unet = { batch: 16, size: 32, groups: 8, lr: 1e-3 };
 /** The modulated-conv + R1 stand-in: StyleGAN2's per-sample modulated 3×3 conv as one grouped conv, R1 by double backward. */
 export const modconv = { n: 8, cin: 3, c: 64, size: 32, gamma: 10 };
 
+/** Per-op overhead: this many `x + 1` on a tensor of this many elements, one after the other. */
+export const tinyOps = { count: 1000, numel: 16 };
+
 /** Everything, as one JSON-serialisable object. */
-export const spec = { convRows, convTransposeRow, groupNormRow, siluNumel, unet, modconv };
+export const spec = { convRows, convTransposeRow, groupNormRow, siluNumel, unet, modconv, tinyOps };
 
 /** FLOPs of a conv2d row (multiply-adds counted as 2). */
 export function convFlops(r) {

@@ -76,6 +76,27 @@ def step():
 
 
 R['unet step'] = timed(step, warmup=2)
+# torch's Adam has one update rule: our op-by-op row is timed against the same step.
+R['unet step, op-by-op optimizer'] = R['unet step']
+opt.zero_grad()
+F.mse_loss(net(x), y).backward()
+# torch's default Adam (per-tensor loop on the CPU, multi-tensor `foreach` on CUDA) against both of ours.
+R['adam step over the UNet parameters, fused'] = timed(lambda: opt.step())
+R['adam step over the UNet parameters, op by op'] = R['adam step over the UNet parameters, fused']
+opt.zero_grad()
+
+tiny = spec['tinyOps']
+t_tiny = torch.randn(tiny['numel'], device=dev)
+
+
+def tiny_ops():
+    z = t_tiny
+    for _ in range(tiny['count']):
+        z = z + 1
+    return z
+
+
+R['%d tiny ops (x + 1, %d elements)' % (tiny['count'], tiny['numel'])] = timed(tiny_ops)
 
 
 def ddim():

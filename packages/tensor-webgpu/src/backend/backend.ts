@@ -111,6 +111,44 @@ export interface MatmulParams {
   transA: boolean; transB: boolean;
 }
 
+/**
+ * Scalars and switches of one fused Adam/AdamW update (see {@link Backend.adamUpdate}). Every scalar is used as
+ * float32, as the op-by-op update sees it.
+ */
+export interface AdamUpdateParams {
+  numel: number;
+  /** d ← −g (else d ← g). */
+  maximize: boolean;
+  /** Adam's L2 decay d ← d + p·l2 (skipped when false). */
+  hasL2: boolean;
+  l2: number;
+  /** AdamW's decoupled decay: the step starts from p·decay (skipped when false). */
+  hasDecay: boolean;
+  decay: number;
+  b1: number; oneMinusB1: number; b2: number; oneMinusB2: number;
+  /** √(1 − β₂ᵗ), ε and −lr/(1 − β₁ᵗ). */
+  bc2Sqrt: number; eps: number; negStepSize: number;
+  /** Whether the moments exist yet (first step: m ← (1−β₁)d, v ← (1−β₂)d·d). */
+  hasM: boolean; hasV: boolean;
+  /** AMSGrad: v̂ ← max(v̂, v) (or v when there is no v̂ yet: `hasMax` false). */
+  amsgrad: boolean; hasMax: boolean;
+}
+
+/** Scalars and switches of one fused SGD update (see {@link Backend.sgdUpdate}); scalars used as float32. */
+export interface SgdUpdateParams {
+  numel: number;
+  maximize: boolean;
+  hasL2: boolean;
+  l2: number;
+  /** Momentum on: b ← μb + (1 − dampening)d (or b ← d when there is no buffer yet: `hasBuf` false). */
+  useMomentum: boolean;
+  momentum: number;
+  oneMinusDampening: number;
+  nesterov: boolean;
+  hasBuf: boolean;
+  negLr: number;
+}
+
 /** Padding modes of `pad`. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
@@ -141,6 +179,8 @@ export interface Backend {
   emptyCache(): void;
   /** Waits for all submitted work to finish. */
   sync(): Promise<void>;
+  /** Submits pending work and waits until the work in flight is within the backend's bound (at once when it is). */
+  throttle(): Promise<void>;
 
   // --- creation ---
   fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void;
@@ -188,6 +228,22 @@ export interface Backend {
    */
   conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void;
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void;
+
+  // --- fused optimizer updates (float32; every output a fresh buffer; each step rounded to float32 exactly as the
+  // op-by-op update in src/optim rounds it, so both paths give the same bits) ---
+  /**
+   * One Adam/AdamW step over `numel` elements: d = ±g (+ p·l2); m = β₁m + (1−β₁)d; v = β₂v + ((1−β₂)d)·d;
+   * v̂ = max(v̂, v) with AMSGrad; p' = p·decay + (−lr/bc₁)·m / (√v̂ / bc₂ + ε). `vMax`/`vMaxOut` only with AMSGrad;
+   * `m`/`v`/`vMax` are ignored when the params say they do not exist yet.
+   */
+  adamUpdate(
+    p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
+    pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, params: AdamUpdateParams,
+  ): void;
+  /** One SGD step: d = ±g (+ p·l2); with momentum b = μb + (1−dampening)d, d = Nesterov ? d + μb : b; p' = p + (−lr)·d. */
+  sgdUpdate(p: BackendBuffer, g: BackendBuffer, buf: BackendBuffer | null, pOut: BackendBuffer, bufOut: BackendBuffer | null, params: SgdUpdateParams): void;
+  /** EMA step: out = s + (t − s)·w, w = 1 − decay. */
+  emaUpdate(s: BackendBuffer, t: BackendBuffer, out: BackendBuffer, numel: number, w: number): void;
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void;
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void;

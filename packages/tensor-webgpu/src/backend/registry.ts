@@ -4,6 +4,7 @@ import { CpuBackend } from './cpu/cpu-backend.js';
 import { createWebGpuBackend, type WebGpuInitOptions } from './webgpu/webgpu-backend.js';
 import { registerBackendForMemory } from '../memory.js';
 import { RadixError } from '../errors.js';
+import { profileFromEnv } from '../profiler.js';
 
 const backends = new Map<BackendName, Backend>();
 let current: Backend | null = null;
@@ -54,6 +55,7 @@ function cpuBackend(): Backend {
 }
 
 function setCurrent(b: Backend): Backend {
+  profileFromEnv(b);
   current = b;
   return b;
 }
@@ -80,4 +82,27 @@ export function getBackend(name?: BackendName): Backend {
  */
 export function setBackend(name: BackendName): Backend {
   return setCurrent(getBackend(name));
+}
+
+/**
+ * Bounds the work queued on the GPU: submits what is recorded and waits until the work in flight (submits, dispatches
+ * and uploaded bytes not yet known complete; see `WebGpuBackend.ctx.inFlight.limits`) is within the bound, returning at
+ * once when it already is. It does not drain the queue as a read does, so the device stays busy.
+ *
+ * JavaScript cannot block on the GPU: a loop that never awaits records work as fast as it runs and the queue (and
+ * Dawn's memory for it) grows until the first read. Awaiting `throttle()` once per step keeps both flat at the cost of
+ * one event-loop turn when the bound is not reached.
+ *
+ * @example
+ * for (let step = 0; step < steps; step++) {
+ *   tidy(() => {
+ *     nn.mseLoss(net.call(x), y).backward();
+ *     opt.step();
+ *     opt.zeroGrad();
+ *   });
+ *   await throttle();
+ * }
+ */
+export async function throttle(): Promise<void> {
+  for (const b of backends.values()) await b.throttle();
 }

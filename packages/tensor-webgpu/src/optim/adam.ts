@@ -1,6 +1,13 @@
 // torch.optim.Adam (optionally AMSGrad) and the shared Adam moment update also used by AdamW.
 import type { Tensor } from '../tensor.js';
 import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer, axpy, checkRange } from './optimizer.js';
+import { fusedAdamStep } from './fused.js';
+
+/** Options of the optimizers that are not per-group hyperparameters. */
+export interface FusedOption {
+  /** One fused primitive per parameter update (default true; the op-by-op path gives the same bits). */
+  fused?: boolean;
+}
 
 /** Options of {@link Adam} and {@link AdamW} (torch defaults; AdamW's weightDecay defaults to 1e-2). */
 export interface AdamOptions {
@@ -57,13 +64,17 @@ export function adamStep(opt: { setState(s: OptimizerState, k: string, v: Tensor
  * const opt = new Adam(net.parameters(), { lr: 1e-3, betas: [0.9, 0.999] });
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamOptions>>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamOptions>>, options: Partial<AdamOptions> & FusedOption = {}) {
+    const { fused = true, ...rest } = options;
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...rest });
+    this.fused = fused;
   }
   protected validate(g: ParamGroup<AdamOptions>): void {
     validateAdam('Adam', g);
   }
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, state: OptimizerState): Tensor {
+    const fused = this.fused ? fusedAdamStep(this, p, grad, g, state, false) : null;
+    if (fused) return fused;
     let d = g.maximize ? grad.neg() : grad;
     if (g.weightDecay !== 0) d = axpy(d, p, g.weightDecay);
     return adamStep(this, p, d, g, state);

@@ -5,6 +5,7 @@ import { RadixError, check, fmtShape } from '../errors.js';
 import { keep, tidy } from '../memory.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
+import { fusedEmaLerp } from './fused.js';
 
 /** Options of {@link EMA}. */
 export interface EMAOptions {
@@ -25,6 +26,8 @@ export interface EMAOptions {
   updateAfterStep?: number;
   /** Also average floating-point buffers (e.g. BatchNorm running stats; integer buffers are copied). Default true. */
   includeBuffers?: boolean;
+  /** One fused primitive per tensor update (default true; the op-by-op path gives the same bits). */
+  fused?: boolean;
 }
 
 /**
@@ -45,6 +48,8 @@ export class EMA {
   readonly minDecay: number;
   readonly updateAfterStep: number;
   readonly includeBuffers: boolean;
+  /** Whether updates use the fused primitive (see {@link EMAOptions.fused}). */
+  fused: boolean;
   /** Number of `update()` calls so far. */
   numUpdates = 0;
   /** Averaged tensors by state-dict key. */
@@ -59,6 +64,7 @@ export class EMA {
     this.minDecay = options.minDecay ?? 0;
     this.updateAfterStep = options.updateAfterStep ?? 0;
     this.includeBuffers = options.includeBuffers ?? true;
+    this.fused = options.fused ?? true;
     check(this.invGamma > 0 && this.power > 0, 'EMA', `invGamma and power must be positive, got ${this.invGamma}, ${this.power}`);
     noGrad(() => {
       for (const [k, t] of this.#entries(model)) this.shadow.set(k, keep(t.clone()));
@@ -99,7 +105,10 @@ export class EMA {
         const s = this.shadow.get(k);
         if (!s) throw new RadixError('EMA.update', `the model has '${k}', which the average does not track`);
         check(s.shape.length === t.shape.length && s.shape.every((v, i) => v === t.shape[i]), 'EMA.update', `'${k}' has shape ${fmtShape(t.shape)}, the average ${fmtShape(s.shape)}`);
-        const next = d === 0 || t.dtype !== 'float32' ? t.clone() : s.add(t.sub(s).mul(1 - d));
+        const next =
+          d === 0 || t.dtype !== 'float32'
+            ? t.clone()
+            : ((this.fused ? fusedEmaLerp(s, t, d) : null) ?? s.add(t.sub(s).mul(1 - d)));
         s._replaceStorage(next);
       }
     }));

@@ -44,6 +44,11 @@ export abstract class Optimizer<O extends { lr: number }> {
   readonly paramGroups: ParamGroup<O>[] = [];
   /** State of each parameter (created lazily on its first update). */
   readonly state = new Map<Tensor, OptimizerState>();
+  /**
+   * Update each parameter with one fused backend primitive (one dispatch on WebGPU) where the optimizer has one
+   * (Adam, AdamW, SGD); the op-by-op path otherwise. Both give the same float32 bits. Default true.
+   */
+  fused = true;
 
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<O>>, defaults: O) {
     this.defaults = Object.freeze({ ...defaults });

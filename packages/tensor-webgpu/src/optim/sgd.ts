@@ -2,6 +2,8 @@
 import type { Tensor } from '../tensor.js';
 import { RadixError } from '../errors.js';
 import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer, axpy, checkRange } from './optimizer.js';
+import type { FusedOption } from './adam.js';
+import { fusedSgdStep } from './fused.js';
 
 /** Options of {@link SGD} (torch defaults; `lr` defaults to 1e-3 like torch 2). */
 export interface SGDOptions {
@@ -23,8 +25,10 @@ export interface SGDOptions {
  * const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDOptions>>, options: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDOptions>>, options: Partial<SGDOptions> & FusedOption = {}) {
+    const { fused = true, ...rest } = options;
+    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...rest });
+    this.fused = fused;
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {
@@ -36,6 +40,8 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, state: OptimizerState): Tensor {
+    const fused = this.fused ? fusedSgdStep(this, p, grad, g, state) : null;
+    if (fused) return fused;
     let d = g.maximize ? grad.neg() : grad;
     if (g.weightDecay !== 0) d = axpy(d, p, g.weightDecay);
     if (g.momentum !== 0) {

@@ -8,6 +8,8 @@ import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
 import { cpuScatterAdd } from './scatter.js';
 import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
+import { CpuProfiler } from './cpu-profiler.js';
+import { cpuAdamUpdate, cpuEmaUpdate, cpuSgdUpdate } from './optim.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -52,6 +54,12 @@ export class CpuBackend implements Backend {
   }
   emptyCache(): void {}
   async sync(): Promise<void> {}
+  async throttle(): Promise<void> {}
+  private profiler: CpuProfiler | null = null;
+  /** @internal The profiler's hook (see `profile`). */
+  profileHook(): CpuProfiler {
+    return (this.profiler ??= new CpuProfiler(this));
+  }
 
   fill = cpuFill;
   random = cpuRandom;
@@ -77,4 +85,7 @@ export class CpuBackend implements Backend {
   adaptiveAvgPool2d = cpuAdaptiveAvgPool2d;
   resize = cpuResize;
   gridSample = cpuGridSample;
+  adamUpdate = cpuAdamUpdate;
+  sgdUpdate = cpuSgdUpdate;
+  emaUpdate = cpuEmaUpdate;
 }

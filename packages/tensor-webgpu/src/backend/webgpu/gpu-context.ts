@@ -169,6 +169,7 @@ export class GpuContext {
     const b = this.alloc(need, 'tensor');
     if (bytes.byteLength === 0) return b;
     if (this.touched.has(b.buffer)) this.flush();
+    this.inFlight.uploaded(need);
     const src = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength % 4 === 0) this.queue.writeBuffer(b.buffer, 0, src);
     else {
@@ -276,7 +277,8 @@ export class GpuContext {
 
     const pipeline = this.pipeline(key, source, bindings);
     const layoutKey = bindings.map((b) => (b.write ? 'w' : 'r')).join('');
-    const group = this.bindGroups.get(this.layout(bindings), layoutKey, this.arena, bytes, bindings.map((b) => ({ buffer: b.buf.buffer, size: b.buf.size })));
+    const layout = this.layout(bindings);
+    const group = this.bindGroups.get(layout, layoutKey, this.arena, bytes, bindings.map((b) => ({ buffer: b.buf.buffer, size: b.buf.size })));
     for (const b of bindings) this.touched.add(b.buf.buffer);
     this.encoder ??= this.device.createCommandEncoder();
     const timed = this.observer?.passDescriptor(key);
@@ -293,7 +295,7 @@ export class GpuContext {
     }
     this.dispatches++;
     this.totalDispatches++;
-    this.observer?.dispatched(key, workgroups);
+    this.observer?.dispatched(key, workgroups, { pipeline, layout, params: words, paramBytes: bytes, sizes: bindings.map((b) => b.buf.size) });
   }
 
   /** Workgroup counts covering `threads` invocations of `wgSize`, folded into 2-D past the per-dimension limit. */
@@ -364,6 +366,22 @@ export class GpuContext {
     this.inFlight.completedAll();
     this.throwIfFailed('data');
     return out;
+  }
+
+  /**
+   * Submits what is recorded and resolves once the work in flight is within `inFlight.limits` (at once when it is).
+   * Unlike {@link sync} it does not drain the queue: the newest submits keep the device busy.
+   */
+  async throttle(): Promise<void> {
+    this.flush();
+    if (this.inFlight.unsubmittedUploadBytes > 0) {
+      // Uploads with no dispatch after them: an empty submit gives them a completion to wait on.
+      this.queue.submit([]);
+      this.inFlight.submitted(0);
+    }
+    const wait = this.inFlight.throttle();
+    if (wait) await wait;
+    this.throwIfFailed('throttle');
   }
 
   /** Waits until the queue is idle. */

@@ -1,8 +1,11 @@
-// Child process of no-await-soak.test.ts: trains a tiny conv net with Adam for STEPS steps without ever awaiting
-// (no read-back, no sync), sampling RSS and the backend's object counts, then prints one JSON line with the samples.
-import { init, memory, nn, optim, randn, tidy, F, Generator } from '../../../dist/index.js';
+// Child process of no-await-soak.test.ts: trains a tiny conv net with Adam for STEPS steps without ever reading back
+// (no read, no sync), sampling RSS and the backend's object counts, then prints one JSON line with the samples. With
+// SOAK_THROTTLE=1 each step ends with `await throttle()` (the library's bound on work in flight); otherwise the loop
+// never awaits at all.
+import { init, memory, nn, optim, randn, throttle, tidy, F, Generator } from '../../../dist/index.js';
 
 const steps = Number(process.env.SOAK_STEPS ?? 2000);
+const throttled = process.env.SOAK_THROTTLE === '1';
 const every = Number(process.env.SOAK_SAMPLE_EVERY ?? 100);
 const backend = await init({ backend: process.env.SOAK_BACKEND ?? 'webgpu' });
 const g = new Generator(7);
@@ -32,6 +35,7 @@ const sample = (step) => {
     liveBytes: m.liveBytes[backend.name] ?? 0,
     bindGroupsCreated: ctx?.bindGroups.created ?? 0,
     dispatchesInFlight: ctx?.inFlight.dispatchesInFlight ?? 0,
+    submitsInFlight: ctx ? ctx.inFlight.submits - ctx.inFlight.completedSubmits : 0,
   });
 };
 const t0 = performance.now();
@@ -45,6 +49,7 @@ for (let step = 0; step < steps; step++) {
     opt.zeroGrad();
   });
   xb.dispose();
+  if (throttled) await throttle();
   if (step % every === 0 || step === steps - 1) sample(step);
 }
 const recordMs = performance.now() - t0;
@@ -52,5 +57,7 @@ const recordMs = performance.now() - t0;
 const lossValue = await tidy(() => nn.mseLoss(net.call(x), y)).item();
 const totalMs = performance.now() - t0;
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ backend: backend.name, device: backend.info.description, steps, recordMs, totalMs, peakRssMiB, lossValue, samples }));
+const f = ctx?.inFlight;
+const bound = f ? { limits: f.limits, throttleWaits: f.throttleWaits, throttleWaitMs: f.throttleWaitMs, peakDispatchesInFlight: f.peakDispatchesInFlight } : null;
+console.log(JSON.stringify({ backend: backend.name, device: backend.info.description, throttled, steps, recordMs, totalMs, peakRssMiB, lossValue, bound, samples }));
 process.exit(0);

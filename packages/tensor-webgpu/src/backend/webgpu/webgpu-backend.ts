@@ -1,6 +1,6 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  Backend, BackendBuffer, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateParams, Backend, BackendBuffer, SgdUpdateParams, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
@@ -15,6 +15,8 @@ import { gpuMatmul } from './linalg.js';
 import { gpuConv2d, gpuConvTranspose2d } from './conv.js';
 import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
+import { GpuProfiler } from './gpu-profiler.js';
+import { gpuAdamUpdate, gpuEmaUpdate, gpuSgdUpdate } from './optim.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuInitOptions {
@@ -143,6 +145,14 @@ export class WebGpuBackend implements Backend {
   sync(): Promise<void> {
     return this.ctx.sync();
   }
+  throttle(): Promise<void> {
+    return this.ctx.throttle();
+  }
+  private profiler: GpuProfiler | null = null;
+  /** @internal The profiler's hook (see `profile`). */
+  profileHook(): GpuProfiler {
+    return (this.profiler ??= new GpuProfiler(this.ctx));
+  }
 
   fill(out: BackendBuffer, numel: number, dtype: DType, value: number): void { gpuFill(this.ctx, out, numel, dtype, value); }
   random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void { gpuRandom(this.ctx, out, numel, dtype, spec); }
@@ -168,4 +178,10 @@ export class WebGpuBackend implements Backend {
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void { gpuAdaptiveAvgPool2d(this.ctx, x, out, n, c, h, w, oh, ow); }
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void { gpuResize(this.ctx, x, out, p); }
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void { gpuGridSample(this.ctx, x, grid, out, p); }
+  adamUpdate(
+    p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
+    pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, q: AdamUpdateParams,
+  ): void { gpuAdamUpdate(this.ctx, p, g, m, v, vMax, pOut, mOut, vOut, vMaxOut, q); }
+  sgdUpdate(p: BackendBuffer, g: BackendBuffer, buf: BackendBuffer | null, pOut: BackendBuffer, bufOut: BackendBuffer | null, q: SgdUpdateParams): void { gpuSgdUpdate(this.ctx, p, g, buf, pOut, bufOut, q); }
+  emaUpdate(s: BackendBuffer, t: BackendBuffer, out: BackendBuffer, numel: number, w: number): void { gpuEmaUpdate(this.ctx, s, t, out, numel, w); }
 }
