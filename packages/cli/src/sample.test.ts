@@ -161,6 +161,16 @@ describe('radix sample, diffusion', () => {
     for (let k = 0; k < 3; k++) expect(Buffer.from(encodeSamplePng(px, images.shape as [number, number, number, number], k)).equals(readFileSync(join(plain, `sample_0000${k}.png`))), `image ${k}`).toBe(true);
     images.dispose();
     unet.dispose();
+    // The step folder as a diffusers DDPMPipeline folder (model_index.json + unet/ + scheduler/): the same images.
+    const pipeline = join(root, 'pipeline');
+    for (const [rel, buf] of tree(ck, (r) => !['unet', 'scheduler', 'model_index.json'].some((k) => r === k || r.startsWith(`${k}/`)))) {
+      mkdirSync(join(pipeline, rel, '..'), { recursive: true });
+      writeFileSync(join(pipeline, rel), buf);
+    }
+    const fromPipeline = join(root, 'psamples');
+    expect(await runCli(['sample', pipeline, fromPipeline, '--n', '3', '--batch', '2', '--steps', '3', '--seed', '9', '--backend', 'cpu', '--quiet'], io().ctx)).toBe(0);
+    expect(JSON.parse(readFileSync(join(fromPipeline, 'manifest.json'), 'utf8')).checkpoint.source).toBe('diffusers-pipeline');
+    for (let k = 0; k < 3; k++) expect(readFileSync(join(fromPipeline, `sample_0000${k}.png`)).equals(readFileSync(join(plain, `sample_0000${k}.png`)))).toBe(true);
   }, 300_000);
 
   it('guidance with the null class, DDPM, and the refusals of flags the checkpoint cannot take', async () => {
@@ -290,6 +300,14 @@ describe('radix sample refusals', () => {
     expect(await runCli(['sample', ganRun, foreign, '--n', '1', '--backend', 'cpu'], d.ctx)).toBe(2);
     expect(d.errors()).toMatch(/OUT '.*foreign' is not empty \(notes\.txt\) and has no radix sample manifest\.json; refusing/);
     expect(readdirSync(foreign)).toEqual(['notes.txt']);
+    // An OUT whose manifest.json is another tool's, also for a shard.
+    const other = join(root, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'manifest.json'), JSON.stringify({ tool: 'radix augment' }));
+    const g = io();
+    expect(await runCli(['sample', ganRun, other, '--n', '1', '--shard', '0/2', '--backend', 'cpu'], g.ctx)).toBe(2);
+    expect(g.errors()).toMatch(/'.*other\/manifest\.json' exists but was not written by radix sample/);
+    expect(existsSync(join(other, 'shards'))).toBe(false);
     // A file at an image's path that the manifest does not own (an entry dropped from it): refused, left as it is.
     const owned = join(root, 'owned');
     const ownedArgs = ['sample', ganRun, owned, '--n', '1', '--backend', 'cpu', '--quiet'];

@@ -191,14 +191,19 @@ function checkRuns(path: string, runs: readonly SampleRun[], now: SampleRun, all
 }
 
 /**
- * Refuses a folder that holds files but no radix sample manifest (entries in `allowed` excepted).
+ * Refuses a folder that holds files but no radix sample manifest (entries in `allowed` excepted), or whose
+ * manifest.json is another tool's.
  *
  * @example
  * refuseForeignFolder('samples', 'samples', ['shards', 'slurm']);
  */
 export function refuseForeignFolder(dir: string, given: string, allowed: readonly string[]): void {
-  if (!existsSync(dir) || existsSync(join(dir, SAMPLE_MANIFEST))) return;
+  if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UsageError(`radix sample: OUT '${given}' exists and is not a folder`);
+  if (existsSync(join(dir, SAMPLE_MANIFEST))) {
+    loadSampleManifest(join(dir, SAMPLE_MANIFEST)); // throws for another tool's manifest
+    return;
+  }
   const foreign = foreignEntries(dir, [LOCK_FILE, ...allowed]);
   if (foreign.length > 0) {
     throw new UsageError(`radix sample: OUT '${given}' is not empty (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}) and has no radix sample ${SAMPLE_MANIFEST}; refusing to write into a folder radix sample did not create (use an empty or new folder)`);
