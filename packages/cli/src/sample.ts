@@ -247,12 +247,12 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
     // Which images are there and sound; only batches with missing ones are computed.
     const ok = new Set(planned.filter((f) => before.has(f) && verifySample(join(workDir, f), before.get(f)!) === 'ok'));
     const todo = batches.filter((b) => b.files.some((f) => !ok.has(f)));
-    const tw = await import('@radix/tensor-webgpu');
-    const backend = await tw.init({ backend: o.backend ?? 'auto' });
-    const run: SampleRun = { started: new Date().toISOString(), radix: cliVersion(), model: job.model, backend: backend.name, device: backend.info.description, host: hostname(), pid: process.pid };
     if (todo.length === 0 && old) {
       return { written: 0, skipped: planned.length, repaired: 0, total: planned.length, manifest: manifestPath, notes: job.notes, warnings, job };
     }
+    const tw = await import('@radix/tensor-webgpu');
+    const backend = await tw.init({ backend: o.backend ?? 'auto' });
+    const run: SampleRun = { started: new Date().toISOString(), radix: cliVersion(), model: job.model, backend: backend.name, device: backend.info.description, host: hostname(), pid: process.pid };
     warnings.push(...checkRuns(manifestPath, old?.runs ?? [], run, o.allowMixed ?? false));
     sampler = await job.open(backend);
     const manifest: SampleManifest = {

@@ -71,8 +71,8 @@ export const sampleCommand: Command = {
     'truncated or modified ones (so it resumes an interrupted run, and does nothing when all are there); other settings or',
     'another checkpoint into the same OUT are refused, as is an OUT holding files radix sample did not write. A run folder',
     'skips damaged checkpoints with a notice. Diffusion: DDPM or DDIM from the checkpoint\'s noise schedule; GAN: const',
-    'noise inputs. Sharded on Slurm: radix slurm --shards 8 -- sample runs/ihc samples --n 1000 (then radix merge runs).',
-    'exit codes: 0 success, 1 failure (bad checkpoint, foreign files), 2 usage error',
+    'noise inputs. On Slurm: radix slurm --shards 8 --submit -- sample runs/ihc samples --n 1000 (the merge job follows the array).',
+    'exit codes: 0 success, 1 failure (a missing, unreadable or corrupt checkpoint), 2 usage error (bad flags, an OUT it must not write)',
   ].join('\n'),
   async run(args, ctx) {
     const options = sampleOptionsFromArgs(args, ctx.env);
