@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { runCli } from './dispatch.js';
-import { classSeed, imageSeed, sampleBatches } from './sample-manifest.js';
+import { classSeed, latentSeed, planSampleBatches } from './sample-manifest.js';
 import { encodeSamplePng } from './sample.js';
 import { pattern, tempDir, writePng } from './test-images.js';
 
@@ -64,17 +64,17 @@ beforeAll(async () => {
 describe('per-image noise streams', () => {
   it('seeds differ per seed, class and index, and batches are cut per class in whole batches of a shard', () => {
     const seeds = new Set<number>();
-    for (const s of [1, 2]) for (const c of [null, 0, 1]) for (let k = 0; k < 50; k++) seeds.add(imageSeed(s, c, k));
+    for (const s of [1, 2]) for (const c of [null, 0, 1]) for (let k = 0; k < 50; k++) seeds.add(latentSeed(s, c, k));
     expect(seeds.size).toBe(300);
-    expect(imageSeed(1, 0, 7)).toBe(imageSeed(1, 0, 7));
-    expect(Number.isSafeInteger(imageSeed(2 ** 52, 3, 10 ** 6))).toBe(true);
+    expect(latentSeed(1, 0, 7)).toBe(latentSeed(1, 0, 7));
+    expect(Number.isSafeInteger(latentSeed(2 ** 52, 3, 10 ** 6))).toBe(true);
     expect(classSeed(7, null)).toBe(7);
     expect(new Set([classSeed(7, 0), classSeed(7, 1), classSeed(8, 0), 7]).size).toBe(4);
     const settings = { n: 5, batch: 2, classes: [{ index: 0, name: 'a', folder: 'a' }, { index: 2, name: 'c', folder: 'c' }] };
-    expect(sampleBatches(settings).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [0, [2, 3]], [0, [4]], [2, [0, 1]], [2, [2, 3]], [2, [4]]]);
-    expect(sampleBatches(settings, { index: 0, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [2, [0, 1]]]);
-    expect(sampleBatches(settings, { index: 1, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [2, 3]], [0, [4]], [2, [2, 3]], [2, [4]]]);
-    expect(sampleBatches({ n: 3, batch: 2, classes: null })[1]!.files).toEqual(['sample_00002.png']);
+    expect(planSampleBatches(settings).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [0, [2, 3]], [0, [4]], [2, [0, 1]], [2, [2, 3]], [2, [4]]]);
+    expect(planSampleBatches(settings, { index: 0, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [2, [0, 1]]]);
+    expect(planSampleBatches(settings, { index: 1, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [2, 3]], [0, [4]], [2, [2, 3]], [2, [4]]]);
+    expect(planSampleBatches({ n: 3, batch: 2, classes: null })[1]!.files).toEqual(['sample_00002.png']);
   });
 });
 

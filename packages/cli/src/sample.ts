@@ -15,7 +15,7 @@ import { createProgress, silentProgress, type ProgressStream } from './progress.
 import { isInside, physicalPath } from './safe-paths.js';
 import { detectCheckpointKind, type CheckpointRef } from './sample-kind.js';
 import {
-  classFolders, fileDigest, foreignEntries, incompatibility, loadSampleManifest, readSampleShardRecord, sampleBatches, verifySample,
+  classFolders, fileDigest, foreignEntries, incompatibility, loadSampleManifest, readSampleShardRecord, planSampleBatches, verifySample,
   verifySampleShard, writeSampleShardRecord, SAMPLE_MANIFEST, SAMPLE_MANIFEST_VERSION, SAMPLE_SHARD_RECORD,
   type SampleCheckpoint, type SampleEntry, type SampleManifest, type SampleRun, type SampleSettings,
 } from './sample-manifest.js';
@@ -237,7 +237,7 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
       if (why) throw new UsageError(`radix sample: '${manifestPath}' cannot be continued by this run: ${why}. Use another OUT, or rerun with the earlier settings`);
       if (JSON.stringify(old.shard) !== JSON.stringify(job.shard)) throw new UsageError(`radix sample: '${manifestPath}' belongs to ${old.shard ? `shard ${old.shard.index}/${old.shard.count}` : 'an unsharded run'}, not to ${job.shard ? `shard ${job.shard.index}/${job.shard.count}` : 'an unsharded run'}`);
     }
-    const batches = sampleBatches(settings, job.shard ?? undefined);
+    const batches = planSampleBatches(settings, job.shard ?? undefined);
     const planned = batches.flatMap((b) => b.files);
     const before = new Map((old?.files ?? []).map((e) => [e.file, e]));
     const foreign = planned.filter((f) => !before.has(f) && existsSync(join(workDir, f)));
@@ -327,7 +327,7 @@ export function sampleShardStatus(job: SampleJob, shard: Shard): string | null {
     const r = readSampleShardRecord(dir);
     const why = incompatibility(r.settings, r.checkpointDigest, job.settings, job.checkpoint.digest);
     if (why) return why;
-    const files = sampleBatches(job.settings, shard).flatMap((b) => b.files);
+    const files = planSampleBatches(job.settings, shard).flatMap((b) => b.files);
     if (JSON.stringify(files) !== JSON.stringify(r.files)) return 'written for other images';
     const { problems } = verifySampleShard(dir, r);
     return problems.length === 0 ? null : problems[0]!;
