@@ -47,7 +47,8 @@ export {
 } from './schedulers/ncsn.js';
 export { ncsnDsmLoss, type DsmLossOptions, type ScoreNetwork } from './train/dsm-loss.js';
 export {
-  sample, sampleBatches, imageSeed, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
+  sample, sampleBatches, imageSeed, gridSampler, type GridSamplerOptions, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
 } from './sample/sample.js';
+export { ncsnFromDiffusion, veSigmas, type NCSNFromDiffusion, type NCSNFromDiffusionOptions } from './sample/diffusion-as-score.js';
 export { writeSamplePngs, type WriteSamplePngsOptions } from './sample/png.js';
 // end schedulers and sampling

@@ -3,11 +3,12 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, type Tensor, cat, manualSeed, memory, randn, tensor, tidy } from '@radix/tensor-webgpu';
+import { type Backend, Generator, type Tensor, cat, manualSeed, memory, randn, tensor, tidy } from '@radix/tensor-webgpu';
+import { testBackends } from '@radix/tensor-webgpu/testing';
 import pngjs from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DDIMScheduler, DDPMScheduler, type DenoiserFunction, UNet2DModel, imageSeed, sample, sampleBatches, writeSamplePngs,
+  DDIMScheduler, DDPMScheduler, type DenoiserFunction, UNet2DModel, gridSampler, imageSeed, sample, sampleBatches, trainDiffusion, writeSamplePngs,
 } from '../index.js';
 
 const dirs: string[] = [];
@@ -31,13 +32,15 @@ async function stats(t: Tensor): Promise<{ mean: number; std: number }> {
   return { mean, std };
 }
 
-function tinyUnet(classes = 0): UNet2DModel {
+const backends = await testBackends();
+
+function tinyUnet(classes = 0, backend: Backend | 'cpu' = 'cpu'): UNet2DModel {
   manualSeed(3);
   return UNet2DModel.fromConfig({
     sampleSize: 8, inChannels: 1, outChannels: 1, blockOutChannels: [4, 8], layersPerBlock: 1, normNumGroups: 2, attentionHeadDim: 4,
     downBlockTypes: ['DownBlock2D', 'AttnDownBlock2D'], upBlockTypes: ['AttnUpBlock2D', 'UpBlock2D'],
     ...(classes ? { numClassEmbeds: classes } : {}),
-  }, { backend: 'cpu' });
+  }, { backend });
 }
 
 /**
@@ -187,6 +190,30 @@ describe('per-image streams', () => {
   });
 });
 
+describe.each(backends.filter((b) => b.name !== 'cpu').map((b) => [b.name, b] as [string, Backend]))('sample() on %s', (_name, backend) => {
+  it('matches the CPU run within 1e-4, and batchSize 2 vs 4 within 1e-5', async () => {
+    const base = { n: 4, seed: 21, classLabels: [0, 1, 2, 0], numInferenceSteps: 3, eta: 0.5 } as const;
+    const cpuUnet = tinyUnet(3);
+    const gpuUnet = tinyUnet(3, backend);
+    const ref = await sample({ ...base, model: cpuUnet, scheduler: new DDIMScheduler(), batchSize: 4 });
+    const a = await sample({ ...base, model: gpuUnet, scheduler: new DDIMScheduler(), batchSize: 4 });
+    const b = await sample({ ...base, model: gpuUnet, scheduler: new DDIMScheduler(), batchSize: 2 });
+    expect(a.backend).toBe(backend);
+    const r = (await ref.data()) as Float32Array;
+    const av = (await a.data()) as Float32Array;
+    const bv = (await b.data()) as Float32Array;
+    let vsCpu = 0;
+    let vsBatch = 0;
+    r.forEach((v, i) => { vsCpu = Math.max(vsCpu, Math.abs(v - av[i]!)); vsBatch = Math.max(vsBatch, Math.abs(av[i]! - bv[i]!)); });
+    console.log(`sample() on ${backend.name}: max |Δ| vs CPU ${vsCpu}, batchSize 2 vs 4 ${vsBatch}`);
+    expect(vsCpu).toBeLessThan(1e-4);
+    expect(vsBatch).toBeLessThan(1e-5);
+    for (const t of [ref, a, b]) t.dispose();
+    cpuUnet.dispose();
+    gpuUnet.dispose();
+  });
+});
+
 describe('classifier-free guidance', () => {
   it('evaluates u + w·(c − u) with the null class', async () => {
     const scheduler = new DDIMScheduler();
@@ -243,6 +270,24 @@ describe('bad input', () => {
     await expect(sample({ model: cond, scheduler: new DDIMScheduler(), numInferenceSteps: 1, n: 1, seed: 0 })).rejects.toThrow(/pass classLabels/);
     await expect(sample({ model: cond, scheduler: new DDIMScheduler(), numInferenceSteps: 1, n: 1, seed: 0, classLabels: 2 })).rejects.toThrow(/outside \[0, 2\)/);
     cond.dispose();
+  });
+});
+
+describe('gridSampler', () => {
+  it("gives the trainer its periodic sample grids (the EMA model's, from a fixed generator)", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'radix-grid-'));
+    dirs.push(out);
+    const unet = tinyUnet(2);
+    const images = Array.from({ length: 4 }, (_, i) => Float32Array.from({ length: 64 }, (_, j) => 0.5 + 0.4 * Math.sin(0.3 * j + i)));
+    const data = { channels: 1, height: 8, width: 8, images, labels: [0, 1, 0, 1], classNames: ['a', 'b'] };
+    const r = await trainDiffusion(unet, new DDPMScheduler(), data, {
+      out, steps: 2, batchSize: 2, warmupSteps: 1, sampleEvery: 2, ema: true, eval: { numSamples: 4 },
+      sampler: gridSampler({ scheduler: new DDIMScheduler(), numInferenceSteps: 2 }),
+    });
+    expect(r.status).toBe('completed');
+    const png = pngjs.PNG.sync.read(readFileSync(join(out, 'samples', 'step-00000002.png')));
+    expect([png.width, png.height]).toEqual([2 * 8 + 3 * 2, 2 * 8 + 3 * 2]);
+    unet.dispose();
   });
 });
 

@@ -7,6 +7,7 @@ import { streamRandom } from '../train/dataset.js';
 import { DDIMScheduler } from '../schedulers/ddim.js';
 import { DDPMScheduler } from '../schedulers/ddpm.js';
 import { NCSNScheduler } from '../schedulers/ncsn.js';
+import type { GridSampler } from '../train/train-options.js';
 import { UNet2DModel, type UNetCallOptions } from '../unet/unet-2d.js';
 
 /**
@@ -365,4 +366,19 @@ export async function sample(options: SampleOptions): Promise<Tensor> {
     }
   }
   return tensor(host!, { shape, backend: backend! });
+}
+
+/** The fixed settings of a {@link gridSampler}: everything of {@link SampleOptions} but what the trainer supplies. */
+export type GridSamplerOptions = Omit<SampleOptions, 'model' | 'n' | 'seed' | 'generator' | 'classLabels' | 'range' | 'onBatch'>;
+
+/**
+ * A {@link GridSampler} for the trainer's periodic sample grids and metrics, sampling with {@link sample} (the trainer
+ * passes the EMA or current model, the number of images, a generator with fixed seed and the class labels).
+ *
+ * @example
+ * const sampler = gridSampler({ scheduler: new DDIMScheduler(), numInferenceSteps: 50 });
+ * await trainDiffusion(unet, new DDPMScheduler(), data, { out: 'run', sampleEvery: 1000, sampler });
+ */
+export function gridSampler(options: GridSamplerOptions): GridSampler {
+  return (model, { n, generator, classLabels }) => sample({ ...options, model, n, generator, ...(classLabels ? { classLabels } : {}) });
 }
