@@ -173,6 +173,31 @@ describe('radix sample, diffusion', () => {
     for (let k = 0; k < 3; k++) expect(readFileSync(join(fromPipeline, `sample_0000${k}.png`)).equals(readFileSync(join(plain, `sample_0000${k}.png`)))).toBe(true);
   }, 300_000);
 
+  it('--scheduler ncsn: annealed Langevin with the model as score network, equal to sample() on ncsnFromDiffusion', async () => {
+    const out = join(root, 'nsamples');
+    const a = io();
+    expect(await runCli(['sample', plainRun, out, '--n', '2', '--scheduler', 'ncsn', '--steps', '4', '--langevin-steps', '2', '--seed', '3', '--backend', 'cpu', '--quiet'], a.ctx), a.errors()).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.settings.sampler).toEqual({
+      scheduler: 'ncsn', steps: 4, eta: null, guidance: null,
+      langevin: { stepsPerScale: 2, epsilon: 2e-4, stepRule: 'paper', levelSpacing: 'geometric-sigma', finalDenoise: true, initialNoise: 'gaussian' },
+    });
+    const { UNet2DModel, DDPMScheduler, ncsnFromDiffusion, sample } = await import('@radix/diffusion');
+    const ck = join(plainRun, 'checkpoints', 'step-00000001');
+    const unet = await UNet2DModel.fromPretrained(join(ck, 'unet'), { backend: 'cpu' });
+    unet.eval();
+    const ddpm = DDPMScheduler.fromConfig(JSON.parse(readFileSync(join(ck, 'scheduler', 'scheduler_config.json'), 'utf8')));
+    const langevin = ncsnFromDiffusion(unet, ddpm, { numScales: 4, levelSpacing: 'geometric-sigma', stepsPerScale: 2, epsilon: 2e-4, finalDenoise: true });
+    const images = await sample({ ...langevin, n: 2, seed: 3 });
+    const px = (await images.data()) as Float32Array;
+    for (let k = 0; k < 2; k++) expect(Buffer.from(encodeSamplePng(px, images.shape as [number, number, number, number], k)).equals(readFileSync(join(out, `sample_0000${k}.png`))), `image ${k}`).toBe(true);
+    images.dispose();
+    unet.dispose();
+    const b = io();
+    expect(await runCli(['sample', plainRun, join(root, 'n2'), '--n', '1', '--scheduler', 'ncsn', '--eta', '1', '--backend', 'cpu'], b.ctx)).toBe(2);
+    expect(b.errors()).toMatch(/--eta is DDIM's noise weight; leave it out with --scheduler ncsn/);
+  }, 300_000);
+
   it('guidance with the null class, DDPM, and the refusals of flags the checkpoint cannot take', async () => {
     const a = io();
     expect(await runCli(['sample', diffusionRun, join(root, 'dguided'), '--n', '1', '--class', 'malignant', '--guidance', '2', '--scheduler', 'ddpm', '--steps', '3', '--backend', 'cpu', '--quiet'], a.ctx), a.errors()).toBe(0);
@@ -184,8 +209,8 @@ describe('radix sample, diffusion', () => {
     expect(await runCli(['sample', diffusionRun, join(root, 'x2'), '--n', '1', '--class', 'normal', '--backend', 'cpu'], c.ctx)).toBe(2);
     expect(c.errors()).toMatch(/--class 'normal' is not a class of .* \(its classes: 0 benign, 1 malignant\)/);
     const d = io();
-    expect(await runCli(['sample', diffusionRun, join(root, 'x3'), '--n', '1', '--scheduler', 'ncsn'], d.ctx)).toBe(2);
-    expect(d.errors()).toMatch(/--scheduler ncsn is not available/);
+    expect(await runCli(['sample', diffusionRun, join(root, 'x3'), '--n', '1', '--langevin-steps', '3', '--backend', 'cpu'], d.ctx)).toBe(2);
+    expect(d.errors()).toMatch(/--langevin-steps and --langevin-epsilon are settings of --scheduler ncsn/);
     const e = io();
     expect(await runCli(['sample', diffusionRun, join(root, 'x4'), '--backend', 'cpu'], e.ctx)).toBe(2);
     expect(e.errors()).toMatch(/give --n N/);

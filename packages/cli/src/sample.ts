@@ -35,12 +35,16 @@ export interface SampleOptions {
   seed?: number;
   /** Images per forward pass (default 16); shards are cut in whole batches. */
   batch?: number;
-  /** Diffusion: 'ddim' (default) or 'ddpm'. */
+  /** Diffusion: 'ddim' (default), 'ddpm' or 'ncsn'. */
   scheduler?: DiffusionSchedulerName;
-  /** Diffusion: inference steps (default 50 for DDIM, every training timestep for DDPM). */
+  /** Diffusion: inference steps (default 50 for DDIM, every training timestep for DDPM; NCSN: noise levels, default 100). */
   steps?: number;
   /** Diffusion: DDIM's η (default 0). */
   eta?: number;
+  /** Diffusion, NCSN: Langevin steps per noise level (default 5). */
+  langevinSteps?: number;
+  /** Diffusion, NCSN: the step-size constant ε (default 2e-4). */
+  langevinEpsilon?: number;
   /** Diffusion: classifier-free guidance scale. */
   guidance?: number;
   /** GAN: truncation ψ (default 1). */
@@ -91,7 +95,7 @@ export interface SampleResult {
   job: SampleJob;
 }
 
-const DIFFUSION_ONLY = ['scheduler', 'steps', 'eta', 'guidance'] as const;
+const DIFFUSION_ONLY = ['scheduler', 'steps', 'eta', 'guidance', 'langevinSteps', 'langevinEpsilon'] as const;
 
 function pickClasses(names: string[] | null, asked: readonly string[] | undefined, where: string): SampleSettings['classes'] {
   const wanted = (asked ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
@@ -143,7 +147,8 @@ export async function planSample(o: SampleOptions): Promise<SampleJob> {
   let job: Omit<SampleJob, 'out' | 'workDir' | 'shard'>;
   if (ref.kind === 'gan') {
     const given = DIFFUSION_ONLY.filter((k) => o[k] !== undefined);
-    if (given.length > 0) throw new UsageError(`radix sample: --${given.join(', --')} ${given.length === 1 ? 'is' : 'are'} for diffusion checkpoints; '${o.checkpoint}' is a GAN checkpoint (use --truncation)`);
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (given.length > 0) throw new UsageError(`radix sample: ${given.map(flag).join(', ')} ${given.length === 1 ? 'is' : 'are'} for diffusion checkpoints; '${o.checkpoint}' is a GAN checkpoint (use --truncation)`);
     const { describeGan, openGan } = await import('./sample-gan.js');
     const d = await describeGan(ref, { truncation: o.truncation, raw: o.raw });
     const settings: SampleSettings = { kind: 'gan', ...base, classes: pickClasses(d.classNames, o.classes, o.checkpoint), weights: d.weights, sampler: d.sampler };
@@ -152,7 +157,7 @@ export async function planSample(o: SampleOptions): Promise<SampleJob> {
     if (o.truncation !== undefined) throw new UsageError(`radix sample: --truncation is for GAN checkpoints; '${o.checkpoint}' is a diffusion checkpoint`);
     for (const s of ref.skipped) notes.push(`skipped a damaged checkpoint: ${s}`);
     const { describeDiffusion, openDiffusion } = await import('./sample-diffusion.js');
-    const d = await describeDiffusion(ref, { scheduler: o.scheduler, steps: o.steps, eta: o.eta, guidance: o.guidance, raw: o.raw });
+    const d = await describeDiffusion(ref, { scheduler: o.scheduler, steps: o.steps, eta: o.eta, guidance: o.guidance, raw: o.raw, langevinSteps: o.langevinSteps, langevinEpsilon: o.langevinEpsilon });
     notes.push(...d.notes);
     const settings: SampleSettings = { kind: 'diffusion', ...base, classes: pickClasses(d.classNames, o.classes, o.checkpoint), weights: d.weights, sampler: d.sampler };
     job = { kind: 'diffusion', ref, settings, checkpoint: { ...d.checkpoint, path: ckPath }, notes, model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`, open: (backend) => openDiffusion(d, backend) };
