@@ -125,7 +125,10 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
       nullClass = classes.nullClass ?? null;
     }
   }
-  if (embeds > 0 && classNames === null) classNames = Array.from({ length: embeds }, (_, i) => `class${i}`);
+  if (embeds > 0 && classNames === null) {
+    classNames = Array.from({ length: embeds }, (_, i) => `class${i}`);
+    notes.push(`'${cfgPath}' has ${embeds} class embeddings but no class names (no radix trainer_state.json): sampling them as class0 … class${embeds - 1}; a null class of classifier-free guidance, if the model has one, is not known`);
+  }
   if (embeds === 0 && cfg.classEmbedType) throw new Error(`radix sample: '${cfgPath}' has class_embed_type '${cfg.classEmbedType}' without num_class_embeds; radix sample cannot tell its classes`);
   if (classNames && classNames.length + (nullClass !== null ? 1 : 0) > embeds) throw new Error(`radix sample: '${statePath}' names ${classNames.length} classes${nullClass !== null ? ' and a null class' : ''} but the UNet has ${embeds} class embeddings`);
   const scheduler = flags.scheduler ?? 'ddim';
