@@ -83,7 +83,10 @@ export async function mergeSampleShards(out: string, o: { count?: number; allowM
     throw new Error(`radix merge: cannot merge the ${n} sample shards of '${out}' (${shards.length} complete); nothing was written:\n  ${problems.slice(0, 30).join('\n  ')}${problems.length > 30 ? `\n  … and ${problems.length - 30} more` : ''}`);
   }
   const settings = first!.record.settings;
-  refuseForeignFolder(out, out, ['shards', 'slurm']);
+  // The job's own class folders (or image files) may already be there: an interrupted merge places images before it
+  // writes the manifest. Each one is then kept only if it holds the shard's bytes (below).
+  const tops = [...new Set(planSampleBatches(settings).flatMap((b) => b.files.map((f) => f.split('/')[0]!)))];
+  refuseForeignFolder(out, out, ['shards', 'slurm', ...tops]);
   const lock = acquireOutputLock(out, 'radix merge');
   if (lock.tookOver) warnings.push(`${out}: ${lock.tookOver}`);
   try {

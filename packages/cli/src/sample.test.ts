@@ -131,6 +131,13 @@ describe('radix sample, diffusion', () => {
     const merged = tree(sharded, (r) => r === 'shards');
     expect(pngs(merged)).toEqual(pngs(whole));
     for (const f of pngs(whole)) expect(merged.get(f)!.equals(whole.get(f)!), f).toBe(true);
+    // An interrupted merge (images placed, no manifest yet; one image not yet placed) is completed by a rerun.
+    rmSync(join(sharded, 'manifest.json'));
+    rmSync(join(sharded, 'benign', 'benign_00001.png'));
+    const m2 = io();
+    expect(await runCli(['merge', sharded], m2.ctx), m2.errors()).toBe(0);
+    expect(m2.text()).toMatch(/6 images in 2 class folders \(5 already in place\)/);
+    expect(readFileSync(join(sharded, 'manifest.json')).equals(merged.get('manifest.json')!)).toBe(true);
     const mm = JSON.parse(merged.get('manifest.json')!.toString());
     const wm = JSON.parse(whole.get('manifest.json')!.toString());
     expect(mm.settings).toEqual(wm.settings);
