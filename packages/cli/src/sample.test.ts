@@ -248,6 +248,14 @@ describe('radix sample, GAN', () => {
     const merged = tree(sharded, (r) => r === 'shards');
     expect(pngs(merged)).toEqual(pngs(whole));
     for (const f of pngs(whole)) expect(merged.get(f)!.equals(whole.get(f)!), f).toBe(true);
+    // 3 shards of 2 batches per class: shard 0 is empty, and the merge still equals the unsharded run.
+    const three = join(root, 'gthree');
+    const e = io();
+    expect(await runCli([...args.map((v) => (v === out ? three : v)), '--shard', '0/3'], e.ctx)).toBe(0);
+    expect(e.text()).toMatch(/sample shard 0\/3: no images fall into this shard/);
+    for (const s of ['1/3', '2/3']) expect(await runCli([...args.map((v) => (v === out ? three : v)), '--shard', s], io().ctx)).toBe(0);
+    expect(await runCli(['merge', three], io().ctx)).toBe(0);
+    for (const f of pngs(whole)) expect(readFileSync(join(three, f)).equals(whole.get(f)!), f).toBe(true);
     // The checkpoint file given directly is the same checkpoint: same digest, same images.
     const direct = join(root, 'gdirect');
     expect(await runCli(['sample', join(ganRun, 'checkpoint.safetensors'), direct, '--n', '3', '--batch', '2', '--truncation', '0.7', '--class', '1', '--backend', 'cpu', '--quiet'], io().ctx)).toBe(0);

@@ -259,7 +259,7 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
     const backend = await tw.init({ backend: o.backend ?? 'auto' });
     const run: SampleRun = { started: new Date().toISOString(), radix: cliVersion(), model: job.model, backend: backend.name, device: backend.info.description, host: hostname(), pid: process.pid };
     warnings.push(...checkRuns(manifestPath, old?.runs ?? [], run, o.allowMixed ?? false));
-    sampler = await job.open(backend);
+    if (todo.length > 0) sampler = await job.open(backend); // a shard can be empty (fewer batches than shards)
     const manifest: SampleManifest = {
       tool: 'radix sample', format: 'radix-sample', version: SAMPLE_MANIFEST_VERSION, settings, checkpoint: job.checkpoint, shard: job.shard,
       runs: [...(old?.runs ?? [])], files: [],

@@ -81,7 +81,9 @@ export const sampleCommand: Command = {
     for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
     const what = options.shard ? `sample shard ${options.shard.index}/${options.shard.count}` : 'sample';
     const classes = r.job.settings.classes ? ` of ${r.job.settings.classes.length} class${r.job.settings.classes.length === 1 ? '' : 'es'}` : '';
-    if (r.written === 0) {
+    if (r.total === 0) {
+      ctx.stdout.write(`${what}: no images fall into this shard (each class has fewer batches of --batch than there are shards); marked complete in ${join(r.job.workDir, 'shard.json')}\n`);
+    } else if (r.written === 0) {
       ctx.stdout.write(`${what}: nothing to do, all ${r.total} images${classes} already present and verified (${join(r.job.workDir, 'manifest.json')})\n`);
     } else {
       const again = r.repaired > 0 ? ` (${r.repaired} replacing missing, truncated or modified images)` : '';
