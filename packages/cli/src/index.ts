@@ -13,7 +13,7 @@ export { sampleCommand, sampleOptionsFromArgs } from './commands/sample.js';
 export { runSample, planSample, sampleShardStatus, encodeSamplePng, type SampleOptions, type SampleResult, type SampleJob } from './sample.js';
 export { mergeSampleShards, type MergeSampleResult } from './sample-merge.js';
 export {
-  imageSeed, classSeed, sampleBatches, sampleFile, classFolders, type SampleManifest, type SampleSettings, type SampleEntry, type SampleCheckpoint,
+  latentSeed, classSeed, planSampleBatches, sampleFile, classFolders, type SampleManifest, type SampleSettings, type SampleEntry, type SampleCheckpoint,
 } from './sample-manifest.js';
 export { detectCheckpointKind, type CheckpointRef, type DiffusionCheckpointRef, type GanCheckpointRef } from './sample-kind.js';
 export { runEval, formatReport, resultToJson, EvalOutputError, METRIC_NAMES, PAIRED_METRICS, SSIM_MODES } from './eval.js';

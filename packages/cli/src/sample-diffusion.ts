@@ -1,27 +1,31 @@
 // Diffusion checkpoints for `radix sample`: what a checkpoint holds (classes, null class, noise schedule) read from
-// its JSON files, and a batch sampler on @radix/diffusion's sampleBatches (DDPM or DDIM, optional classifier-free
-// guidance) in which every image draws its initial noise and each step's noise from its own stream (seed, class,
+// its JSON files, and a batch sampler on @radix/diffusion's sampleBatches (DDPM, DDIM, or NCSN's annealed Langevin
+// dynamics with the model as score network; optional classifier-free guidance) in which every image draws its initial noise and each step's noise from its own stream (seed, class,
 // index), so an image depends neither on the batch size nor on the shard.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Backend } from '@radix/tensor-webgpu';
-import type { DDIMScheduler, DDPMScheduler, UNet2DModel } from '@radix/diffusion';
+import type { DDIMScheduler, DDPMScheduler, NCSNFromDiffusionOptions, UNet2DModel } from '@radix/diffusion';
 import { UsageError } from './kit/errors.js';
 import { packageVersion } from './package-versions.js';
 import { classSeed, digestFiles, type SampleCheckpoint } from './sample-manifest.js';
 import type { DiffusionCheckpointRef } from './sample-kind.js';
 
 /** The diffusion samplers `radix sample` runs. */
-export const DIFFUSION_SCHEDULERS = ['ddim', 'ddpm'] as const;
+export const DIFFUSION_SCHEDULERS = ['ddim', 'ddpm', 'ncsn'] as const;
 /** A sampler name. */
 export type DiffusionSchedulerName = (typeof DIFFUSION_SCHEDULERS)[number];
 
 /** Flags of the diffusion sampler. */
 export interface DiffusionSampleFlags {
-  /** 'ddim' (default) or 'ddpm'. */
+  /** 'ddim' (default), 'ddpm', or 'ncsn' (annealed Langevin dynamics with the model as score network). */
   scheduler?: DiffusionSchedulerName;
-  /** Inference steps (default 50 for DDIM, every training timestep for DDPM). */
+  /** Inference steps (default 50 for DDIM, every training timestep for DDPM); for NCSN the number of noise levels (default 100). */
   steps?: number;
+  /** NCSN: Langevin steps per noise level (default 5). */
+  langevinSteps?: number;
+  /** NCSN: the step-size constant ε, α_i = ε·σ_i²/σ_L² (default 2e-4). */
+  langevinEpsilon?: number;
   /** DDIM's η (default 0). */
   eta?: number;
   /** Classifier-free guidance scale (default none; needs a model trained with --label-dropout). */
@@ -44,10 +48,19 @@ export interface DiffusionDescription {
   schedulerConfig: Record<string, unknown>;
   /** Notes for the user (defaults assumed). */
   notes: string[];
-  sampler: { scheduler: DiffusionSchedulerName; steps: number; eta: number | null; guidance: number | null };
+  sampler: {
+    scheduler: DiffusionSchedulerName; steps: number; eta: number | null; guidance: number | null;
+    /** NCSN only: the Langevin chain on the model's own noise levels. */
+    langevin?: { stepsPerScale: number; epsilon: number; stepRule: 'paper'; levelSpacing: 'geometric-sigma'; finalDenoise: true; initialNoise: 'gaussian' };
+  };
   checkpoint: SampleCheckpoint;
   /** [channels, height, width] of a sample. */
   shape: [number, number, number];
+}
+
+/** ncsnFromDiffusion's options for L levels and the recorded Langevin settings. */
+function ncsnOptions(levels: number, l: NonNullable<DiffusionDescription['sampler']['langevin']>): NCSNFromDiffusionOptions {
+  return { numScales: levels, levelSpacing: l.levelSpacing, stepsPerScale: l.stepsPerScale, epsilon: l.epsilon, stepRule: l.stepRule, finalDenoise: l.finalDenoise, initialNoise: l.initialNoise };
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -67,7 +80,7 @@ function readJson(path: string): Record<string, unknown> {
  * d.classNames; // ['benign', 'malignant']
  */
 export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: DiffusionSampleFlags): Promise<DiffusionDescription> {
-  const { resolveUNet2DConfig, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME, DDPMScheduler } = await import('@radix/diffusion');
+  const { resolveUNet2DConfig, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME, DDPMScheduler, ncsnFromDiffusion } = await import('@radix/diffusion');
   const notes: string[] = [];
   const rawDir = ref.source === 'run' || ref.source === 'checkpoint' ? join(ref.dir, 'unet') : ref.unetDir;
   const unetDir = flags.raw ? rawDir : ref.unetDir;
@@ -112,16 +125,34 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
       nullClass = classes.nullClass ?? null;
     }
   }
-  if (embeds > 0 && classNames === null) classNames = Array.from({ length: embeds }, (_, i) => `class${i}`);
+  if (embeds > 0 && classNames === null) {
+    classNames = Array.from({ length: embeds }, (_, i) => `class${i}`);
+    notes.push(`'${cfgPath}' has ${embeds} class embeddings but no class names (no radix trainer_state.json): sampling them as class0 … class${embeds - 1}; a null class of classifier-free guidance, if the model has one, is not known`);
+  }
   if (embeds === 0 && cfg.classEmbedType) throw new Error(`radix sample: '${cfgPath}' has class_embed_type '${cfg.classEmbedType}' without num_class_embeds; radix sample cannot tell its classes`);
   if (classNames && classNames.length + (nullClass !== null ? 1 : 0) > embeds) throw new Error(`radix sample: '${statePath}' names ${classNames.length} classes${nullClass !== null ? ' and a null class' : ''} but the UNet has ${embeds} class embeddings`);
   const scheduler = flags.scheduler ?? 'ddim';
   const T = train.config.numTrainTimesteps;
-  const steps = flags.steps ?? (scheduler === 'ddpm' ? T : Math.min(50, T));
+  const steps = flags.steps ?? (scheduler === 'ddpm' ? T : scheduler === 'ncsn' ? Math.min(100, T) : Math.min(50, T));
   if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new UsageError(`radix sample: --steps must be an integer in [1, ${T}] (the checkpoint's training timesteps), got ${steps}`);
-  if (flags.eta !== undefined && scheduler !== 'ddim') throw new UsageError('radix sample: --eta is DDIM\'s noise weight; leave it out with --scheduler ddpm');
+  if (flags.eta !== undefined && scheduler !== 'ddim') throw new UsageError(`radix sample: --eta is DDIM's noise weight; leave it out with --scheduler ${scheduler}`);
   const eta = scheduler === 'ddim' ? (flags.eta ?? 0) : null;
   if (eta !== null && !(eta >= 0 && Number.isFinite(eta))) throw new UsageError(`radix sample: --eta must be ≥ 0, got ${eta}`);
+  if ((flags.langevinSteps !== undefined || flags.langevinEpsilon !== undefined) && scheduler !== 'ncsn') throw new UsageError('radix sample: --langevin-steps and --langevin-epsilon are settings of --scheduler ncsn');
+  let langevin: DiffusionDescription['sampler']['langevin'];
+  if (scheduler === 'ncsn') {
+    const stepsPerScale = flags.langevinSteps ?? 5;
+    const epsilon = flags.langevinEpsilon ?? 2e-4;
+    if (!(Number.isInteger(stepsPerScale) && stepsPerScale >= 1)) throw new UsageError(`radix sample: --langevin-steps must be a positive integer, got ${stepsPerScale}`);
+    if (!(epsilon > 0 && Number.isFinite(epsilon))) throw new UsageError(`radix sample: --langevin-epsilon must be > 0, got ${epsilon}`);
+    langevin = { stepsPerScale, epsilon, stepRule: 'paper', levelSpacing: 'geometric-sigma', finalDenoise: true, initialNoise: 'gaussian' };
+    try {
+      // Checks that the schedule has `steps` distinct levels on the geometric grid (before anything is written).
+      ncsnFromDiffusion(() => { throw new Error('not called'); }, train, ncsnOptions(steps, langevin));
+    } catch (e) {
+      throw new UsageError(`radix sample: --scheduler ncsn --steps ${steps}: ${(e as Error).message}`);
+    }
+  }
   let guidance: number | null = null;
   if (flags.guidance !== undefined) {
     if (!Number.isFinite(flags.guidance)) throw new UsageError(`radix sample: --guidance must be a finite number, got ${flags.guidance}`);
@@ -139,7 +170,7 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
   const { files: digested, digest } = digestFiles(base, files.map((f) => relative(base, f)));
   return {
     ref, unetDir, weights, classNames, nullClass, schedulerConfig, notes,
-    sampler: { scheduler, steps, eta, guidance },
+    sampler: { scheduler, steps, eta, guidance, ...(langevin ? { langevin } : {}) },
     checkpoint: { path: ref.dir, resolved: ref.dir, kind: 'diffusion', source: ref.source, files: digested, digest },
     shape: [cfg.inChannels, h, w],
   };
@@ -155,7 +186,8 @@ export interface DiffusionSampler {
 }
 
 /**
- * Loads the UNet a description names and returns a batch sampler on @radix/diffusion's `sampleBatches`: image k of
+ * Loads the UNet a description names and returns a batch sampler on @radix/diffusion's `sampleBatches` (DDPM, DDIM,
+ * or NCSN through `ncsnFromDiffusion`: annealed Langevin dynamics at the model's own noise levels): image k of
  * class c is image k of the library's run seeded {@link classSeed}(seed, c) — its initial noise x_T and the noise of
  * every stochastic step (DDPM, DDIM with η > 0) come from its own stream, so batches and shards never change an
  * image's noise (an unconditional model's images equal `sample({ seed, batchSize })`). With guidance g the model runs
@@ -174,9 +206,11 @@ export async function openDiffusion(d: DiffusionDescription, backend: Backend): 
     throw new Error(`radix sample: ${(e as Error).message}`);
   }
   unet.eval();
-  const scheduler: DDPMScheduler | DDIMScheduler = d.sampler.scheduler === 'ddpm'
-    ? diffusion.DDPMScheduler.fromConfig(d.schedulerConfig)
-    : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig);
+  // NCSN: annealed Langevin dynamics on y = x_t/√ᾱ_t with the model (trained as a DDPM) as the score network.
+  const train = diffusion.DDPMScheduler.fromConfig(d.schedulerConfig);
+  const chain = d.sampler.langevin
+    ? diffusion.ncsnFromDiffusion(unet, train, ncsnOptions(d.sampler.steps, d.sampler.langevin))
+    : { model: unet, scheduler: d.sampler.scheduler === 'ddpm' ? train : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig) as DDPMScheduler | DDIMScheduler };
   const [C, H, W] = d.shape;
   return {
     model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`,
@@ -187,7 +221,8 @@ export async function openDiffusion(d: DiffusionDescription, backend: Backend): 
       if (end - start !== indices.length) throw new Error('radix sample: a batch must be a contiguous range of images');
       const data = new Float32Array(indices.length * C * H * W);
       for await (const b of diffusion.sampleBatches({
-        model: unet, scheduler, n, seed: classSeed(seed, cls), batchSize: batch, range: [start, end], numInferenceSteps: d.sampler.steps, backend,
+        model: chain.model, scheduler: chain.scheduler, n, seed: classSeed(seed, cls), batchSize: batch, range: [start, end], backend, shape: d.shape,
+        ...(d.sampler.langevin ? {} : { numInferenceSteps: d.sampler.steps }),
         ...(cls !== null ? { classLabels: cls } : {}),
         ...(d.sampler.guidance !== null ? { guidanceScale: d.sampler.guidance, nullClass: d.nullClass! } : {}),
         ...(d.sampler.eta !== null ? { eta: d.sampler.eta } : {}),

@@ -7,7 +7,7 @@ import type { Backend, Tensor } from '@radix/tensor-webgpu';
 import type { StyleGAN2Generator, StyleGAN2GeneratorConfig } from '@radix/gan';
 import { UsageError } from './kit/errors.js';
 import { packageVersion } from './package-versions.js';
-import { digestFiles, imageSeed, type SampleCheckpoint } from './sample-manifest.js';
+import { digestFiles, latentSeed, type SampleCheckpoint } from './sample-manifest.js';
 import type { GanCheckpointRef } from './sample-kind.js';
 
 /** Flags of the GAN sampler. */
@@ -156,7 +156,7 @@ export async function openGan(d: GanDescription, backend: Backend): Promise<GanS
     model: `@radix/gan ${packageVersion('@radix/gan')}`,
     async generate(cls, indices, seed) {
       const img = tw.noGrad(() => tw.tidy(() => {
-        const z = tw.cat(indices.map((k) => tw.randn([1, G.zDim], { backend, generator: new tw.Generator(imageSeed(seed, cls, k)) })), 0);
+        const z = tw.cat(indices.map((k) => tw.randn([1, G.zDim], { backend, generator: new tw.Generator(latentSeed(seed, cls, k)) })), 0);
         const c: Tensor | null = cDim > 0 ? gan.oneHot(indices.map(() => cls), cDim, backend) : null;
         const ws = G.mapping(z, c, { truncationPsi: psi, updateEmas: false });
         return G.synthesis(ws, { noiseMode: 'const' }).add(1).mul(0.5).clamp(0, 1);

@@ -175,9 +175,9 @@ export function sampleFile(cls: SampleClass | null, index: number, n: number): s
  * image is computed in the same company and is bit-identical.
  *
  * @example
- * sampleBatches(settings, { index: 1, count: 2 }); // the second half of every class, in the same batches
+ * planSampleBatches(settings, { index: 1, count: 2 }); // the second half of every class, in the same batches
  */
-export function sampleBatches(s: Pick<SampleSettings, 'n' | 'classes' | 'batch'>, shard?: Shard): SampleBatch[] {
+export function planSampleBatches(s: Pick<SampleSettings, 'n' | 'classes' | 'batch'>, shard?: Shard): SampleBatch[] {
   const [start, end] = shard ? shardRange(s.n, shard, s.batch) : [0, s.n];
   const out: SampleBatch[] = [];
   for (const cls of s.classes ?? [null]) {
@@ -190,13 +190,14 @@ export function sampleBatches(s: Pick<SampleSettings, 'n' | 'classes' | 'batch'>
 }
 
 /**
- * A 53-bit seed for the noise of image `index` of class `cls` (a splitmix64 hash of seed, class and index): an image
- * draws all its noise from its own generator, so it does not depend on the batch size, the shard or the other images.
+ * A 53-bit seed for the latent z of GAN image `index` of class `cls` (a splitmix64 hash of seed, class and index):
+ * each image draws its latent from its own generator, so it depends neither on the batch size, nor on the shard, nor
+ * on the other images.
  *
  * @example
- * new Generator(imageSeed(1, 0, 7));
+ * new Generator(latentSeed(1, 0, 7));
  */
-export function imageSeed(seed: number, cls: number | null, index: number): number {
+export function latentSeed(seed: number, cls: number | null, index: number): number {
   let h = 0x9e3779b97f4a7c15n;
   for (const k of [seed, cls === null ? 0 : cls + 1, index]) {
     h = BigInt.asUintN(64, h ^ BigInt(k));
@@ -209,7 +210,7 @@ export function imageSeed(seed: number, cls: number | null, index: number): numb
 
 /**
  * The seed of class `cls`'s image sequence for diffusion sampling (@radix/diffusion's `sample` then gives image k
- * the stream imageSeed(classSeed, k)): `seed` itself for an unconditional model, a splitmix64 hash of seed and class
+ * the stream `imageSeed(classSeed, k)`): `seed` itself for an unconditional model, a splitmix64 hash of seed and class
  * otherwise, so classes do not share noise.
  *
  * @example
@@ -217,7 +218,7 @@ export function imageSeed(seed: number, cls: number | null, index: number): numb
  */
 export function classSeed(seed: number, cls: number | null): number {
   if (cls === null) return seed;
-  return imageSeed(seed, cls, 0x636c6173); // imageSeed with a fixed third key
+  return latentSeed(seed, cls, 0x636c6173); // the same hash with a fixed third key
 }
 
 /**

@@ -9,7 +9,7 @@ import { writeFileAtomic } from './kit/output.js';
 import { acquireOutputLock } from './output-lock.js';
 import { refuseForeignFolder } from './sample.js';
 import {
-  incompatibility, loadSampleManifest, readSampleShardRecord, sampleBatches, verifySample, verifySampleShard, SAMPLE_MANIFEST,
+  incompatibility, loadSampleManifest, readSampleShardRecord, planSampleBatches, verifySample, verifySampleShard, SAMPLE_MANIFEST,
   SAMPLE_MANIFEST_VERSION, SAMPLE_SHARD_RECORD, type SampleEntry, type SampleManifest, type SampleShardRecord,
 } from './sample-manifest.js';
 import { shardDir, shardName, type Shard } from './shard.js';
@@ -55,7 +55,7 @@ export async function mergeSampleShards(out: string, o: { count?: number; allowM
       const record = readSampleShardRecord(dir);
       if (record.shard.index !== i || record.shard.count !== n) throw new Error(`its ${SAMPLE_SHARD_RECORD} is for shard ${record.shard.index}/${record.shard.count}`);
       const v = verifySampleShard(dir, record);
-      const expected = sampleBatches(record.settings, shard).flatMap((b) => b.files);
+      const expected = planSampleBatches(record.settings, shard).flatMap((b) => b.files);
       if (JSON.stringify(expected) !== JSON.stringify(record.files)) v.problems.push(`${dir}: holds other images than shard ${i}/${n} of its settings`);
       if (v.problems.length > 0) problems.push(...v.problems.slice(0, 5).map((p) => `${shardName(shard)}: ${p}`));
       else shards.push({ shard, dir, record, manifest: v.manifest! });
@@ -83,7 +83,10 @@ export async function mergeSampleShards(out: string, o: { count?: number; allowM
     throw new Error(`radix merge: cannot merge the ${n} sample shards of '${out}' (${shards.length} complete); nothing was written:\n  ${problems.slice(0, 30).join('\n  ')}${problems.length > 30 ? `\n  … and ${problems.length - 30} more` : ''}`);
   }
   const settings = first!.record.settings;
-  refuseForeignFolder(out, out, ['shards', 'slurm']);
+  // The job's own class folders (or image files) may already be there: an interrupted merge places images before it
+  // writes the manifest. Each one is then kept only if it holds the shard's bytes (below).
+  const tops = [...new Set(planSampleBatches(settings).flatMap((b) => b.files.map((f) => f.split('/')[0]!)))];
+  refuseForeignFolder(out, out, ['shards', 'slurm', ...tops]);
   const lock = acquireOutputLock(out, 'radix merge');
   if (lock.tookOver) warnings.push(`${out}: ${lock.tookOver}`);
   try {
@@ -117,7 +120,7 @@ export async function mergeSampleShards(out: string, o: { count?: number; allowM
       }
     }
     // The unsharded order: class by class, by index.
-    for (const f of sampleBatches(settings).flatMap((b) => b.files)) {
+    for (const f of planSampleBatches(settings).flatMap((b) => b.files)) {
       const e = entries.get(f);
       if (!e) throw new Error(`radix merge: no shard of '${out}' holds ${f}; the shards do not cover the job`);
       merged.files.push(e);

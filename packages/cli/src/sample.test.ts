@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { runCli } from './dispatch.js';
-import { classSeed, imageSeed, sampleBatches } from './sample-manifest.js';
+import { classSeed, latentSeed, planSampleBatches } from './sample-manifest.js';
 import { encodeSamplePng } from './sample.js';
 import { pattern, tempDir, writePng } from './test-images.js';
 
@@ -64,17 +64,17 @@ beforeAll(async () => {
 describe('per-image noise streams', () => {
   it('seeds differ per seed, class and index, and batches are cut per class in whole batches of a shard', () => {
     const seeds = new Set<number>();
-    for (const s of [1, 2]) for (const c of [null, 0, 1]) for (let k = 0; k < 50; k++) seeds.add(imageSeed(s, c, k));
+    for (const s of [1, 2]) for (const c of [null, 0, 1]) for (let k = 0; k < 50; k++) seeds.add(latentSeed(s, c, k));
     expect(seeds.size).toBe(300);
-    expect(imageSeed(1, 0, 7)).toBe(imageSeed(1, 0, 7));
-    expect(Number.isSafeInteger(imageSeed(2 ** 52, 3, 10 ** 6))).toBe(true);
+    expect(latentSeed(1, 0, 7)).toBe(latentSeed(1, 0, 7));
+    expect(Number.isSafeInteger(latentSeed(2 ** 52, 3, 10 ** 6))).toBe(true);
     expect(classSeed(7, null)).toBe(7);
     expect(new Set([classSeed(7, 0), classSeed(7, 1), classSeed(8, 0), 7]).size).toBe(4);
     const settings = { n: 5, batch: 2, classes: [{ index: 0, name: 'a', folder: 'a' }, { index: 2, name: 'c', folder: 'c' }] };
-    expect(sampleBatches(settings).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [0, [2, 3]], [0, [4]], [2, [0, 1]], [2, [2, 3]], [2, [4]]]);
-    expect(sampleBatches(settings, { index: 0, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [2, [0, 1]]]);
-    expect(sampleBatches(settings, { index: 1, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [2, 3]], [0, [4]], [2, [2, 3]], [2, [4]]]);
-    expect(sampleBatches({ n: 3, batch: 2, classes: null })[1]!.files).toEqual(['sample_00002.png']);
+    expect(planSampleBatches(settings).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [0, [2, 3]], [0, [4]], [2, [0, 1]], [2, [2, 3]], [2, [4]]]);
+    expect(planSampleBatches(settings, { index: 0, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [0, 1]], [2, [0, 1]]]);
+    expect(planSampleBatches(settings, { index: 1, count: 2 }).map((b) => [b.cls, b.indices])).toEqual([[0, [2, 3]], [0, [4]], [2, [2, 3]], [2, [4]]]);
+    expect(planSampleBatches({ n: 3, batch: 2, classes: null })[1]!.files).toEqual(['sample_00002.png']);
   });
 });
 
@@ -131,6 +131,13 @@ describe('radix sample, diffusion', () => {
     const merged = tree(sharded, (r) => r === 'shards');
     expect(pngs(merged)).toEqual(pngs(whole));
     for (const f of pngs(whole)) expect(merged.get(f)!.equals(whole.get(f)!), f).toBe(true);
+    // An interrupted merge (images placed, no manifest yet; one image not yet placed) is completed by a rerun.
+    rmSync(join(sharded, 'manifest.json'));
+    rmSync(join(sharded, 'benign', 'benign_00001.png'));
+    const m2 = io();
+    expect(await runCli(['merge', sharded], m2.ctx), m2.errors()).toBe(0);
+    expect(m2.text()).toMatch(/6 images in 2 class folders \(5 already in place\)/);
+    expect(readFileSync(join(sharded, 'manifest.json')).equals(merged.get('manifest.json')!)).toBe(true);
     const mm = JSON.parse(merged.get('manifest.json')!.toString());
     const wm = JSON.parse(whole.get('manifest.json')!.toString());
     expect(mm.settings).toEqual(wm.settings);
@@ -161,6 +168,41 @@ describe('radix sample, diffusion', () => {
     for (let k = 0; k < 3; k++) expect(Buffer.from(encodeSamplePng(px, images.shape as [number, number, number, number], k)).equals(readFileSync(join(plain, `sample_0000${k}.png`))), `image ${k}`).toBe(true);
     images.dispose();
     unet.dispose();
+    // The step folder as a diffusers DDPMPipeline folder (model_index.json + unet/ + scheduler/): the same images.
+    const pipeline = join(root, 'pipeline');
+    for (const [rel, buf] of tree(ck, (r) => !['unet', 'scheduler', 'model_index.json'].some((k) => r === k || r.startsWith(`${k}/`)))) {
+      mkdirSync(join(pipeline, rel, '..'), { recursive: true });
+      writeFileSync(join(pipeline, rel), buf);
+    }
+    const fromPipeline = join(root, 'psamples');
+    expect(await runCli(['sample', pipeline, fromPipeline, '--n', '3', '--batch', '2', '--steps', '3', '--seed', '9', '--backend', 'cpu', '--quiet'], io().ctx)).toBe(0);
+    expect(JSON.parse(readFileSync(join(fromPipeline, 'manifest.json'), 'utf8')).checkpoint.source).toBe('diffusers-pipeline');
+    for (let k = 0; k < 3; k++) expect(readFileSync(join(fromPipeline, `sample_0000${k}.png`)).equals(readFileSync(join(plain, `sample_0000${k}.png`)))).toBe(true);
+  }, 300_000);
+
+  it('--scheduler ncsn: annealed Langevin with the model as score network, equal to sample() on ncsnFromDiffusion', async () => {
+    const out = join(root, 'nsamples');
+    const a = io();
+    expect(await runCli(['sample', plainRun, out, '--n', '2', '--scheduler', 'ncsn', '--steps', '4', '--langevin-steps', '2', '--seed', '3', '--backend', 'cpu', '--quiet'], a.ctx), a.errors()).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.settings.sampler).toEqual({
+      scheduler: 'ncsn', steps: 4, eta: null, guidance: null,
+      langevin: { stepsPerScale: 2, epsilon: 2e-4, stepRule: 'paper', levelSpacing: 'geometric-sigma', finalDenoise: true, initialNoise: 'gaussian' },
+    });
+    const { UNet2DModel, DDPMScheduler, ncsnFromDiffusion, sample } = await import('@radix/diffusion');
+    const ck = join(plainRun, 'checkpoints', 'step-00000001');
+    const unet = await UNet2DModel.fromPretrained(join(ck, 'unet'), { backend: 'cpu' });
+    unet.eval();
+    const ddpm = DDPMScheduler.fromConfig(JSON.parse(readFileSync(join(ck, 'scheduler', 'scheduler_config.json'), 'utf8')));
+    const langevin = ncsnFromDiffusion(unet, ddpm, { numScales: 4, levelSpacing: 'geometric-sigma', stepsPerScale: 2, epsilon: 2e-4, finalDenoise: true });
+    const images = await sample({ ...langevin, n: 2, seed: 3 });
+    const px = (await images.data()) as Float32Array;
+    for (let k = 0; k < 2; k++) expect(Buffer.from(encodeSamplePng(px, images.shape as [number, number, number, number], k)).equals(readFileSync(join(out, `sample_0000${k}.png`))), `image ${k}`).toBe(true);
+    images.dispose();
+    unet.dispose();
+    const b = io();
+    expect(await runCli(['sample', plainRun, join(root, 'n2'), '--n', '1', '--scheduler', 'ncsn', '--eta', '1', '--backend', 'cpu'], b.ctx)).toBe(2);
+    expect(b.errors()).toMatch(/--eta is DDIM's noise weight; leave it out with --scheduler ncsn/);
   }, 300_000);
 
   it('guidance with the null class, DDPM, and the refusals of flags the checkpoint cannot take', async () => {
@@ -174,8 +216,8 @@ describe('radix sample, diffusion', () => {
     expect(await runCli(['sample', diffusionRun, join(root, 'x2'), '--n', '1', '--class', 'normal', '--backend', 'cpu'], c.ctx)).toBe(2);
     expect(c.errors()).toMatch(/--class 'normal' is not a class of .* \(its classes: 0 benign, 1 malignant\)/);
     const d = io();
-    expect(await runCli(['sample', diffusionRun, join(root, 'x3'), '--n', '1', '--scheduler', 'ncsn'], d.ctx)).toBe(2);
-    expect(d.errors()).toMatch(/--scheduler ncsn is not available/);
+    expect(await runCli(['sample', diffusionRun, join(root, 'x3'), '--n', '1', '--langevin-steps', '3', '--backend', 'cpu'], d.ctx)).toBe(2);
+    expect(d.errors()).toMatch(/--langevin-steps and --langevin-epsilon are settings of --scheduler ncsn/);
     const e = io();
     expect(await runCli(['sample', diffusionRun, join(root, 'x4'), '--backend', 'cpu'], e.ctx)).toBe(2);
     expect(e.errors()).toMatch(/give --n N/);
@@ -206,6 +248,14 @@ describe('radix sample, GAN', () => {
     const merged = tree(sharded, (r) => r === 'shards');
     expect(pngs(merged)).toEqual(pngs(whole));
     for (const f of pngs(whole)) expect(merged.get(f)!.equals(whole.get(f)!), f).toBe(true);
+    // 3 shards of 2 batches per class: shard 0 is empty, and the merge still equals the unsharded run.
+    const three = join(root, 'gthree');
+    const e = io();
+    expect(await runCli([...args.map((v) => (v === out ? three : v)), '--shard', '0/3'], e.ctx)).toBe(0);
+    expect(e.text()).toMatch(/sample shard 0\/3: no images fall into this shard/);
+    for (const s of ['1/3', '2/3']) expect(await runCli([...args.map((v) => (v === out ? three : v)), '--shard', s], io().ctx)).toBe(0);
+    expect(await runCli(['merge', three], io().ctx)).toBe(0);
+    for (const f of pngs(whole)) expect(readFileSync(join(three, f)).equals(whole.get(f)!), f).toBe(true);
     // The checkpoint file given directly is the same checkpoint: same digest, same images.
     const direct = join(root, 'gdirect');
     expect(await runCli(['sample', join(ganRun, 'checkpoint.safetensors'), direct, '--n', '3', '--batch', '2', '--truncation', '0.7', '--class', '1', '--backend', 'cpu', '--quiet'], io().ctx)).toBe(0);
@@ -290,6 +340,14 @@ describe('radix sample refusals', () => {
     expect(await runCli(['sample', ganRun, foreign, '--n', '1', '--backend', 'cpu'], d.ctx)).toBe(2);
     expect(d.errors()).toMatch(/OUT '.*foreign' is not empty \(notes\.txt\) and has no radix sample manifest\.json; refusing/);
     expect(readdirSync(foreign)).toEqual(['notes.txt']);
+    // An OUT whose manifest.json is another tool's, also for a shard.
+    const other = join(root, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'manifest.json'), JSON.stringify({ tool: 'radix augment' }));
+    const g = io();
+    expect(await runCli(['sample', ganRun, other, '--n', '1', '--shard', '0/2', '--backend', 'cpu'], g.ctx)).toBe(2);
+    expect(g.errors()).toMatch(/'.*other\/manifest\.json' exists but was not written by radix sample/);
+    expect(existsSync(join(other, 'shards'))).toBe(false);
     // A file at an image's path that the manifest does not own (an entry dropped from it): refused, left as it is.
     const owned = join(root, 'owned');
     const ownedArgs = ['sample', ganRun, owned, '--n', '1', '--backend', 'cpu', '--quiet'];

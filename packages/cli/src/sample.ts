@@ -15,7 +15,7 @@ import { createProgress, silentProgress, type ProgressStream } from './progress.
 import { isInside, physicalPath } from './safe-paths.js';
 import { detectCheckpointKind, type CheckpointRef } from './sample-kind.js';
 import {
-  classFolders, fileDigest, foreignEntries, incompatibility, loadSampleManifest, readSampleShardRecord, sampleBatches, verifySample,
+  classFolders, fileDigest, foreignEntries, incompatibility, loadSampleManifest, readSampleShardRecord, planSampleBatches, verifySample,
   verifySampleShard, writeSampleShardRecord, SAMPLE_MANIFEST, SAMPLE_MANIFEST_VERSION, SAMPLE_SHARD_RECORD,
   type SampleCheckpoint, type SampleEntry, type SampleManifest, type SampleRun, type SampleSettings,
 } from './sample-manifest.js';
@@ -35,12 +35,16 @@ export interface SampleOptions {
   seed?: number;
   /** Images per forward pass (default 16); shards are cut in whole batches. */
   batch?: number;
-  /** Diffusion: 'ddim' (default) or 'ddpm'. */
+  /** Diffusion: 'ddim' (default), 'ddpm' or 'ncsn'. */
   scheduler?: DiffusionSchedulerName;
-  /** Diffusion: inference steps (default 50 for DDIM, every training timestep for DDPM). */
+  /** Diffusion: inference steps (default 50 for DDIM, every training timestep for DDPM; NCSN: noise levels, default 100). */
   steps?: number;
   /** Diffusion: DDIM's η (default 0). */
   eta?: number;
+  /** Diffusion, NCSN: Langevin steps per noise level (default 5). */
+  langevinSteps?: number;
+  /** Diffusion, NCSN: the step-size constant ε (default 2e-4). */
+  langevinEpsilon?: number;
   /** Diffusion: classifier-free guidance scale. */
   guidance?: number;
   /** GAN: truncation ψ (default 1). */
@@ -91,7 +95,7 @@ export interface SampleResult {
   job: SampleJob;
 }
 
-const DIFFUSION_ONLY = ['scheduler', 'steps', 'eta', 'guidance'] as const;
+const DIFFUSION_ONLY = ['scheduler', 'steps', 'eta', 'guidance', 'langevinSteps', 'langevinEpsilon'] as const;
 
 function pickClasses(names: string[] | null, asked: readonly string[] | undefined, where: string): SampleSettings['classes'] {
   const wanted = (asked ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
@@ -143,7 +147,8 @@ export async function planSample(o: SampleOptions): Promise<SampleJob> {
   let job: Omit<SampleJob, 'out' | 'workDir' | 'shard'>;
   if (ref.kind === 'gan') {
     const given = DIFFUSION_ONLY.filter((k) => o[k] !== undefined);
-    if (given.length > 0) throw new UsageError(`radix sample: --${given.join(', --')} ${given.length === 1 ? 'is' : 'are'} for diffusion checkpoints; '${o.checkpoint}' is a GAN checkpoint (use --truncation)`);
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (given.length > 0) throw new UsageError(`radix sample: ${given.map(flag).join(', ')} ${given.length === 1 ? 'is' : 'are'} for diffusion checkpoints; '${o.checkpoint}' is a GAN checkpoint (use --truncation)`);
     const { describeGan, openGan } = await import('./sample-gan.js');
     const d = await describeGan(ref, { truncation: o.truncation, raw: o.raw });
     const settings: SampleSettings = { kind: 'gan', ...base, classes: pickClasses(d.classNames, o.classes, o.checkpoint), weights: d.weights, sampler: d.sampler };
@@ -152,7 +157,7 @@ export async function planSample(o: SampleOptions): Promise<SampleJob> {
     if (o.truncation !== undefined) throw new UsageError(`radix sample: --truncation is for GAN checkpoints; '${o.checkpoint}' is a diffusion checkpoint`);
     for (const s of ref.skipped) notes.push(`skipped a damaged checkpoint: ${s}`);
     const { describeDiffusion, openDiffusion } = await import('./sample-diffusion.js');
-    const d = await describeDiffusion(ref, { scheduler: o.scheduler, steps: o.steps, eta: o.eta, guidance: o.guidance, raw: o.raw });
+    const d = await describeDiffusion(ref, { scheduler: o.scheduler, steps: o.steps, eta: o.eta, guidance: o.guidance, raw: o.raw, langevinSteps: o.langevinSteps, langevinEpsilon: o.langevinEpsilon });
     notes.push(...d.notes);
     const settings: SampleSettings = { kind: 'diffusion', ...base, classes: pickClasses(d.classNames, o.classes, o.checkpoint), weights: d.weights, sampler: d.sampler };
     job = { kind: 'diffusion', ref, settings, checkpoint: { ...d.checkpoint, path: ckPath }, notes, model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`, open: (backend) => openDiffusion(d, backend) };
@@ -191,14 +196,19 @@ function checkRuns(path: string, runs: readonly SampleRun[], now: SampleRun, all
 }
 
 /**
- * Refuses a folder that holds files but no radix sample manifest (entries in `allowed` excepted).
+ * Refuses a folder that holds files but no radix sample manifest (entries in `allowed` excepted), or whose
+ * manifest.json is another tool's.
  *
  * @example
  * refuseForeignFolder('samples', 'samples', ['shards', 'slurm']);
  */
 export function refuseForeignFolder(dir: string, given: string, allowed: readonly string[]): void {
-  if (!existsSync(dir) || existsSync(join(dir, SAMPLE_MANIFEST))) return;
+  if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UsageError(`radix sample: OUT '${given}' exists and is not a folder`);
+  if (existsSync(join(dir, SAMPLE_MANIFEST))) {
+    loadSampleManifest(join(dir, SAMPLE_MANIFEST)); // throws for another tool's manifest
+    return;
+  }
   const foreign = foreignEntries(dir, [LOCK_FILE, ...allowed]);
   if (foreign.length > 0) {
     throw new UsageError(`radix sample: OUT '${given}' is not empty (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}) and has no radix sample ${SAMPLE_MANIFEST}; refusing to write into a folder radix sample did not create (use an empty or new folder)`);
@@ -232,7 +242,7 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
       if (why) throw new UsageError(`radix sample: '${manifestPath}' cannot be continued by this run: ${why}. Use another OUT, or rerun with the earlier settings`);
       if (JSON.stringify(old.shard) !== JSON.stringify(job.shard)) throw new UsageError(`radix sample: '${manifestPath}' belongs to ${old.shard ? `shard ${old.shard.index}/${old.shard.count}` : 'an unsharded run'}, not to ${job.shard ? `shard ${job.shard.index}/${job.shard.count}` : 'an unsharded run'}`);
     }
-    const batches = sampleBatches(settings, job.shard ?? undefined);
+    const batches = planSampleBatches(settings, job.shard ?? undefined);
     const planned = batches.flatMap((b) => b.files);
     const before = new Map((old?.files ?? []).map((e) => [e.file, e]));
     const foreign = planned.filter((f) => !before.has(f) && existsSync(join(workDir, f)));
@@ -242,14 +252,14 @@ export async function runSample(o: SampleOptions): Promise<SampleResult> {
     // Which images are there and sound; only batches with missing ones are computed.
     const ok = new Set(planned.filter((f) => before.has(f) && verifySample(join(workDir, f), before.get(f)!) === 'ok'));
     const todo = batches.filter((b) => b.files.some((f) => !ok.has(f)));
-    const tw = await import('@radix/tensor-webgpu');
-    const backend = await tw.init({ backend: o.backend ?? 'auto' });
-    const run: SampleRun = { started: new Date().toISOString(), radix: cliVersion(), model: job.model, backend: backend.name, device: backend.info.description, host: hostname(), pid: process.pid };
     if (todo.length === 0 && old) {
       return { written: 0, skipped: planned.length, repaired: 0, total: planned.length, manifest: manifestPath, notes: job.notes, warnings, job };
     }
+    const tw = await import('@radix/tensor-webgpu');
+    const backend = await tw.init({ backend: o.backend ?? 'auto' });
+    const run: SampleRun = { started: new Date().toISOString(), radix: cliVersion(), model: job.model, backend: backend.name, device: backend.info.description, host: hostname(), pid: process.pid };
     warnings.push(...checkRuns(manifestPath, old?.runs ?? [], run, o.allowMixed ?? false));
-    sampler = await job.open(backend);
+    if (todo.length > 0) sampler = await job.open(backend); // a shard can be empty (fewer batches than shards)
     const manifest: SampleManifest = {
       tool: 'radix sample', format: 'radix-sample', version: SAMPLE_MANIFEST_VERSION, settings, checkpoint: job.checkpoint, shard: job.shard,
       runs: [...(old?.runs ?? [])], files: [],
@@ -322,7 +332,7 @@ export function sampleShardStatus(job: SampleJob, shard: Shard): string | null {
     const r = readSampleShardRecord(dir);
     const why = incompatibility(r.settings, r.checkpointDigest, job.settings, job.checkpoint.digest);
     if (why) return why;
-    const files = sampleBatches(job.settings, shard).flatMap((b) => b.files);
+    const files = planSampleBatches(job.settings, shard).flatMap((b) => b.files);
     if (JSON.stringify(files) !== JSON.stringify(r.files)) return 'written for other images';
     const { problems } = verifySampleShard(dir, r);
     return problems.length === 0 ? null : problems[0]!;

@@ -49,5 +49,6 @@ export { ncsnDsmLoss, type DsmLossOptions, type ScoreNetwork } from './train/dsm
 export {
   sample, sampleBatches, imageSeed, gridSampler, type GridSamplerOptions, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
 } from './sample/sample.js';
+export { ncsnFromDiffusion, veSigmas, type NCSNFromDiffusion, type NCSNFromDiffusionOptions } from './sample/diffusion-as-score.js';
 export { writeSamplePngs, type WriteSamplePngsOptions } from './sample/png.js';
 // end schedulers and sampling

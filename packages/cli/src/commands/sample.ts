@@ -19,14 +19,11 @@ export function sampleOptionsFromArgs(args: ParsedArgs, env: Record<string, stri
   if (n !== undefined && perClass !== undefined && n !== perClass) throw new UsageError(`radix sample: --n ${n} and --per-class ${perClass} disagree (they are the same setting: images per class)`);
   const count = n ?? perClass;
   if (count === undefined) throw new UsageError('radix sample: give --n N (images per class; in total for an unconditional model)');
-  const scheduler = args.string('scheduler');
-  if (scheduler === 'ncsn') {
-    throw new UsageError('radix sample: --scheduler ncsn is not available: @radix/diffusion has no NCSN scheduler or score-network checkpoint yet, and the DDPM ε-models radix train diffusion writes are sampled with ddpm or ddim');
-  }
   return {
     checkpoint: checkpoint!, out: out!, n: count, classes: args.strings('class'),
     seed: args.integer('seed', { min: 0 }), batch: args.integer('batch', { min: 1 }),
-    scheduler: args.choice('scheduler', ['ddim', 'ddpm'] as const), steps: args.integer('steps', { min: 1 }), eta: args.number('eta'),
+    scheduler: args.choice('scheduler', ['ddim', 'ddpm', 'ncsn'] as const), steps: args.integer('steps', { min: 1 }), eta: args.number('eta'),
+    langevinSteps: args.integer('langevin-steps', { min: 1 }), langevinEpsilon: args.number('langevin-epsilon'),
     guidance: args.number('guidance'), truncation: args.number('truncation'), raw: args.flag('raw'),
     backend: readBackend(args, env), allowMixed: args.flag('allow-mixed'),
     ...(args.string('shard') !== undefined ? { shard: parseShard(args.string('shard')) } : {}),
@@ -51,8 +48,10 @@ export const sampleCommand: Command = {
     { name: 'n', type: 'string', arg: 'N', description: 'images per class for a class-conditional model, in total for an unconditional one (required)' },
     { name: 'per-class', type: 'string', arg: 'N', description: 'the same as --n (the GAN trainer\'s name for it)' },
     { name: 'class', type: 'string', arg: 'C', multiple: true, description: 'sample only these classes, by name or index (repeatable, or comma-separated; default every class)' },
-    { name: 'scheduler', type: 'string', arg: 'S', description: "diffusion: ddim (default) or ddpm. ncsn is not available (no NCSN checkpoints exist yet)" },
-    { name: 'steps', type: 'string', arg: 'N', description: "diffusion: inference steps (default 50 for ddim, all training timesteps — usually 1000 — for ddpm)" },
+    { name: 'scheduler', type: 'string', arg: 'S', description: 'diffusion: ddim (default), ddpm, or ncsn (annealed Langevin dynamics with the model as score network at its own noise levels σ_t = √((1 − ᾱ_t)/ᾱ_t), geometric, with the final denoising step)' },
+    { name: 'steps', type: 'string', arg: 'N', description: 'diffusion: inference steps (default 50 for ddim, all training timesteps — usually 1000 — for ddpm); ncsn: noise levels (default 100)' },
+    { name: 'langevin-steps', type: 'string', arg: 'T', description: 'ncsn: Langevin steps per noise level (default 5)' },
+    { name: 'langevin-epsilon', type: 'string', arg: 'E', description: 'ncsn: step-size constant ε, α_i = ε·σ_i²/σ_L² (default 2e-4; Algorithm 1 of Song & Ermon 2019)' },
     { name: 'eta', type: 'string', arg: 'ETA', description: 'diffusion, ddim: weight of the added noise (default 0 = deterministic DDIM; 1 = DDPM\'s posterior variance)' },
     { name: 'guidance', type: 'string', arg: 'G', description: 'diffusion: classifier-free guidance scale, ε = ε_null + G·(ε_class − ε_null) (needs a model trained with --label-dropout; default none)' },
     { name: 'truncation', type: 'string', arg: 'PSI', description: 'GAN: truncation ψ towards the mean w (default 1 = none; 0.7 is common)' },
@@ -70,9 +69,9 @@ export const sampleCommand: Command = {
     'SHA-256), atomically. Rerunning with the same checkpoint and settings verifies the images and writes only missing,',
     'truncated or modified ones (so it resumes an interrupted run, and does nothing when all are there); other settings or',
     'another checkpoint into the same OUT are refused, as is an OUT holding files radix sample did not write. A run folder',
-    'skips damaged checkpoints with a notice. Diffusion: DDPM or DDIM from the checkpoint\'s noise schedule; GAN: const',
-    'noise inputs. Sharded on Slurm: radix slurm --shards 8 -- sample runs/ihc samples --n 1000 (then radix merge runs).',
-    'exit codes: 0 success, 1 failure (bad checkpoint, foreign files), 2 usage error',
+    'skips damaged checkpoints with a notice. Diffusion: DDPM, DDIM or NCSN from the checkpoint\'s noise schedule; GAN: const',
+    'noise inputs. On Slurm: radix slurm --shards 8 --submit -- sample runs/ihc samples --n 1000 (the merge job follows the array).',
+    'exit codes: 0 success, 1 failure (a missing, unreadable or corrupt checkpoint), 2 usage error (bad flags, an OUT it must not write)',
   ].join('\n'),
   async run(args, ctx) {
     const options = sampleOptionsFromArgs(args, ctx.env);
@@ -82,7 +81,9 @@ export const sampleCommand: Command = {
     for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
     const what = options.shard ? `sample shard ${options.shard.index}/${options.shard.count}` : 'sample';
     const classes = r.job.settings.classes ? ` of ${r.job.settings.classes.length} class${r.job.settings.classes.length === 1 ? '' : 'es'}` : '';
-    if (r.written === 0) {
+    if (r.total === 0) {
+      ctx.stdout.write(`${what}: no images fall into this shard (each class has fewer batches of --batch than there are shards); marked complete in ${join(r.job.workDir, 'shard.json')}\n`);
+    } else if (r.written === 0) {
       ctx.stdout.write(`${what}: nothing to do, all ${r.total} images${classes} already present and verified (${join(r.job.workDir, 'manifest.json')})\n`);
     } else {
       const again = r.repaired > 0 ? ` (${r.repaired} replacing missing, truncated or modified images)` : '';

@@ -235,7 +235,12 @@ describe('properties', () => {
     expect(() => new NCSNScheduler({ numScales: 0 })).toThrow(/numScales/);
     expect(() => new NCSNScheduler({ epsilon: -1 })).toThrow(/epsilon/);
     expect(() => new NCSNScheduler({ stepRule: 'fast' as never })).toThrow(/stepRule must be one of/);
-    expect(() => new NCSNScheduler({ sigmas: [1] } as never)).toThrow(/unknown config key 'sigmas'/);
+    expect(() => new NCSNScheduler({ sigmaBegin: 50 } as never)).toThrow(/unknown config key 'sigmaBegin'/);
+    expect(() => new NCSNScheduler({ sigmas: [1, 2] })).toThrow(/sigmas must decrease strictly; entry 1/);
+    expect(() => new NCSNScheduler({ sigmas: [2, 1], sigmaMax: 3 })).toThrow(/sigmaMax 3 contradicts the explicit sigmas/);
+    const explicit = new NCSNScheduler({ sigmas: [5, 1, 0.2], epsilon: 1e-3 });
+    expect([explicit.sigmas, explicit.config.numScales, explicit.config.sigmaMin]).toEqual([[5, 1, 0.2], 3, 0.2]);
+    expect(explicit.stepSize(0)).toBeCloseTo(1e-3 * 625, 9);
     const s = new NCSNScheduler({ numScales: 3 });
     expect(() => s.stepSize(3)).toThrow(/scaleIndex must be an integer in \[0, 2\]/);
     const x = tensor([1, 2]);

@@ -36,12 +36,17 @@ export interface NCSNSchedulerConfig {
   scoreScaling: 'divide-by-sigma' | 'none';
   /** The chain's start: 'uniform' in [−1, 1] (the data range; ncsnv2 draws U[0, 1] and applies its data transform) or 'gaussian' σ_1·z. */
   initialNoise: 'uniform' | 'gaussian';
+  /**
+   * Explicit noise levels, strictly decreasing (default null: from sigmaMax, sigmaMin, numScales and sigmaSpacing).
+   * When given, sigmaMax, sigmaMin and numScales are taken from it (giving them as well with other values is an error).
+   */
+  sigmas: readonly number[] | null;
 }
 
 /** Defaults of {@link NCSNSchedulerConfig}: the NCSN paper's CIFAR-10 sampler (σ 1 → 0.01 over 10 levels, T = 100, ε = 2e-5). */
 export const NCSN_DEFAULTS: Readonly<NCSNSchedulerConfig> = Object.freeze({
   sigmaMax: 1, sigmaMin: 0.01, numScales: 10, stepsPerScale: 100, epsilon: 2e-5, stepRule: 'paper', finalDenoise: false,
-  sigmaSpacing: 'geometric', modelInput: 'index', scoreScaling: 'divide-by-sigma', initialNoise: 'uniform',
+  sigmaSpacing: 'geometric', modelInput: 'index', scoreScaling: 'divide-by-sigma', initialNoise: 'uniform', sigmas: null,
 });
 
 /** Options of {@link NCSNScheduler.step}. */
@@ -63,6 +68,21 @@ function resolve(config: Partial<NCSNSchedulerConfig>): NCSNSchedulerConfig {
     if (!(k in NCSN_DEFAULTS)) throw new RadixError('NCSNScheduler', `unknown config key '${k}' (allowed: ${Object.keys(NCSN_DEFAULTS).join(', ')})`);
   }
   const c = { ...NCSN_DEFAULTS, ...config } as NCSNSchedulerConfig;
+  if (c.sigmas !== null) {
+    const list = c.sigmas;
+    if (!Array.isArray(list) || list.length < 1 || list.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new RadixError('NCSNScheduler', `sigmas must be a non-empty list of finite numbers > 0, got ${JSON.stringify(list)}`);
+    }
+    for (let i = 1; i < list.length; i++) {
+      if (!(list[i]! < list[i - 1]!)) throw new RadixError('NCSNScheduler', `sigmas must decrease strictly; entry ${i} (${list[i]}) is not below entry ${i - 1} (${list[i - 1]})`);
+    }
+    const derived = { sigmaMax: list[0]!, sigmaMin: list[list.length - 1]!, numScales: list.length };
+    for (const [k, v] of Object.entries(derived)) {
+      const given = (config as Record<string, unknown>)[k];
+      if (given !== undefined && given !== v) throw new RadixError('NCSNScheduler', `${k} ${String(given)} contradicts the explicit sigmas (${k} ${v}); give one or the other`);
+    }
+    Object.assign(c, derived, { sigmas: Object.freeze([...list]) });
+  }
   const pos = (k: 'sigmaMax' | 'sigmaMin' | 'epsilon') => {
     if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] <= 0) throw new RadixError('NCSNScheduler', `${k} must be a finite number > 0, got ${String(c[k])}`);
   };
@@ -118,7 +138,7 @@ export function ncsnSigmas(sigmaMax: number, sigmaMin: number, numScales: number
 export class NCSNScheduler {
   /** The full, validated configuration. */
   readonly config: Readonly<NCSNSchedulerConfig>;
-  /** σ_1 > … > σ_L (float32 values). */
+  /** σ_1 > … > σ_L (float32 values, or the explicit `sigmas` as given). */
   readonly sigmas: number[];
   /** The standard deviation of 'gaussian' initial noise (σ_1). */
   readonly initNoiseSigma: number;
@@ -126,7 +146,7 @@ export class NCSNScheduler {
   constructor(config: Partial<NCSNSchedulerConfig> = {}) {
     this.config = Object.freeze(resolve(config));
     const c = this.config;
-    this.sigmas = ncsnSigmas(c.sigmaMax, c.sigmaMin, c.numScales, c.sigmaSpacing);
+    this.sigmas = c.sigmas ? [...c.sigmas] : ncsnSigmas(c.sigmaMax, c.sigmaMin, c.numScales, c.sigmaSpacing);
     for (let i = 1; i < this.sigmas.length; i++) {
       if (!(this.sigmas[i]! < this.sigmas[i - 1]!)) throw new RadixError('NCSNScheduler', `the noise levels must decrease strictly; σ_${i} = ${this.sigmas[i - 1]} and σ_${i + 1} = ${this.sigmas[i]} (sigmaMax too close to sigmaMin for ${c.numScales} levels)`);
     }
