@@ -28,7 +28,7 @@ async function timed(backend, fn, { warmup = 1, reps = 3 } = {}) {
 }
 
 /** The UNet-like network of the spec (see train-step-spec.mjs). */
-class UNetLike extends nn.Module {
+export class UNetLike extends nn.Module {
   constructor(g) {
     super();
     const c = (i, o, opts = {}) => new nn.Conv2d(i, o, 3, { padding: 1, ...opts });
