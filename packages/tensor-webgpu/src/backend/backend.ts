@@ -149,6 +149,9 @@ export interface SgdUpdateParams {
   negLr: number;
 }
 
+/** Activations whose backward {@link Backend.unaryBackward} computes in one pass. */
+export type UnaryBackwardOp = 'silu' | 'geluErf' | 'geluTanh' | 'leakyRelu';
+
 /** Padding modes of `pad`. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
@@ -228,6 +231,12 @@ export interface Backend {
    */
   conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void;
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void;
+
+  /**
+   * `out = g · f'(x)` for an activation f (float32, same shapes), the formula of its backward rule in unary-grad.ts
+   * evaluated in one pass; `alpha` is leakyRelu's slope.
+   */
+  unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void;
 
   // --- fused optimizer updates (float32; every output a fresh buffer; each step rounded to float32 exactly as the
   // op-by-op update in src/optim rounds it, so both paths give the same bits) ---

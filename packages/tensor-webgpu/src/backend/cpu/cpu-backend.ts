@@ -2,7 +2,7 @@
 import type { Backend, BackendBuffer, DeviceInfo } from '../backend.js';
 import { type DType, type StorageArray, storageArray } from '../../dtype.js';
 import { CpuBuffer, arr } from './cpu-buffer.js';
-import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom, cpuUnary, cpuWhere } from './core.js';
+import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom, cpuUnary, cpuUnaryBackward, cpuWhere } from './core.js';
 import { cpuArgReduce, cpuCumsum, cpuReduce } from './reduce.js';
 import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
 import { cpuScatterAdd } from './scatter.js';
@@ -65,6 +65,7 @@ export class CpuBackend implements Backend {
   random = cpuRandom;
   arange = cpuArange;
   unary = cpuUnary;
+  unaryBackward = cpuUnaryBackward;
   cast = cpuCast;
   binary = cpuBinary;
   where = cpuWhere;

@@ -1,13 +1,13 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateParams, Backend, BackendBuffer, SgdUpdateParams, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateParams, Backend, BackendBuffer, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
 import { storageView } from '../../dtype.js';
 import { loadStderrTools, withQuietDawn } from './dawn-stderr.js';
 import { GpuBuffer, GpuContext } from './gpu-context.js';
-import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuWhere } from './core.js';
+import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuUnaryBackward, gpuWhere } from './core.js';
 import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
 import { gpuGather, gpuIndexSelect, gpuPad } from './movement.js';
 import { gpuScatterAdd } from './scatter.js';
@@ -158,6 +158,7 @@ export class WebGpuBackend implements Backend {
   random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void { gpuRandom(this.ctx, out, numel, dtype, spec); }
   arange(out: BackendBuffer, numel: number, dtype: DType, start: number, step: number): void { gpuArange(this.ctx, out, numel, dtype, start, step); }
   unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void { gpuUnary(this.ctx, op, x, out, numel, dtype, alpha, beta); }
+  unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void { gpuUnaryBackward(this.ctx, op, g, x, out, numel, alpha); }
   cast(x: BackendBuffer, out: BackendBuffer, numel: number, from: DType, to: DType): void { gpuCast(this.ctx, x, out, numel, from, to); }
   binary(op: BinaryOp, a: Strided, b: Strided, out: BackendBuffer, shape: number[], inDtype: DType, outDtype: DType): void { gpuBinary(this.ctx, op, a, b, out, shape, inDtype, outDtype); }
   where(cond: Strided, a: Strided, b: Strided, out: BackendBuffer, shape: number[], dtype: DType): void { gpuWhere(this.ctx, cond, a, b, out, shape, dtype); }
