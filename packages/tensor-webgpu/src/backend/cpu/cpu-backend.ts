@@ -10,6 +10,7 @@ import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from '.
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 import { CpuProfiler } from './cpu-profiler.js';
 import { cpuAdamUpdate, cpuEmaUpdate, cpuSgdUpdate } from './optim.js';
+import { cpuGroupNormBackward, cpuGroupNormForward } from './norm.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -86,6 +87,8 @@ export class CpuBackend implements Backend {
   adaptiveAvgPool2d = cpuAdaptiveAvgPool2d;
   resize = cpuResize;
   gridSample = cpuGridSample;
+  groupNormForward = cpuGroupNormForward;
+  groupNormBackward = cpuGroupNormBackward;
   adamUpdate = cpuAdamUpdate;
   sgdUpdate = cpuSgdUpdate;
   emaUpdate = cpuEmaUpdate;

@@ -1,6 +1,6 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateParams, Backend, BackendBuffer, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateParams, Backend, BackendBuffer, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
@@ -17,6 +17,7 @@ import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 import { GpuProfiler } from './gpu-profiler.js';
 import { gpuAdamUpdate, gpuEmaUpdate, gpuSgdUpdate } from './optim.js';
+import { gpuGroupNormBackward, gpuGroupNormForward } from './norm.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuInitOptions {
@@ -179,6 +180,11 @@ export class WebGpuBackend implements Backend {
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void { gpuAdaptiveAvgPool2d(this.ctx, x, out, n, c, h, w, oh, ow); }
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void { gpuResize(this.ctx, x, out, p); }
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void { gpuGridSample(this.ctx, x, grid, out, p); }
+  groupNormForward(x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void { gpuGroupNormForward(this.ctx, x, w, b, out, mean, rstd, p); }
+  groupNormBackward(
+    x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: GroupNormParams,
+  ): void { gpuGroupNormBackward(this.ctx, x, g, w, mean, rstd, dx, dw, db, p); }
   adamUpdate(
     p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
     pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, q: AdamUpdateParams,
