@@ -2,19 +2,21 @@
 // forward and backward at the UNet's shapes, GroupNorm vs an elementwise pass, SiLU backward and a modulated-conv +
 // R1 stand-in, on our WebGPU and CPU backends against PyTorch in the same run. PyTorch runs first, as a child
 // process, before our WebGPU device exists (so lavapipe's threads do not compete with it).
-// Usage (after `npm run build`): node bench/train-step.mjs [--reps 3] [--no-cpu] [--only REGEX] [--tag NAME]
-//   [--torch-device cpu|cuda] [--torch-threads 2] [--out DIR]
+// Usage (after `npm run build`): node bench/train-step.mjs [--reps 3] [--no-cpu] [--no-torch] [--only REGEX] [--tag NAME]
+//   [--torch-device cpu|cuda] [--torch-threads 2] [--out DIR] [--matmul N (square f32 matmul size, default 1024)]
+//   [--peak-tflops T (the chip's FP32 peak, for the matmul's share of it)]
+// bench/gpu/run.sh runs it on a bare GPU host from the bundle bench/gpu/pack.sh makes.
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { init } from '@radix/tensor-webgpu';
 import { resultsBase, writeAtomic } from './src/results.mjs';
-import { convFlops, convTransposeFlops, spec } from './src/train-step-spec.mjs';
+import { convFlops, convTransposeFlops, spec as baseSpec } from './src/train-step-spec.mjs';
 import { runOurs } from './src/train-step-ours.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
+  const i = argv.lastIndexOf(`--${name}`); // the last wins: bench/gpu/run.sh passes defaults first
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const reps = Number(opt('reps', '3'));
@@ -24,12 +26,15 @@ const torchDevice = opt('torch-device', 'cpu');
 const torchThreads = Number(opt('torch-threads', '2'));
 const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3');
 const withCpu = !argv.includes('--no-cpu');
+const spec = { ...baseSpec, matmul: { n: Number(opt('matmul', '1024')) } };
+const peakTflops = opt('peak-tflops', null) === null ? null : Number(opt('peak-tflops', null));
 const load0 = loadavg();
 const t0 = performance.now();
 
 // ---- PyTorch first, in a child process ----
 let torch = null;
-try {
+if (argv.includes('--no-torch')) console.log('PyTorch side skipped (--no-torch)');
+else try {
   const script = new URL('./src/train-step-torch.py', import.meta.url).pathname;
   const out = execFileSync(python, [script, JSON.stringify(spec), torchDevice, String(reps), String(torchThreads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   torch = JSON.parse(out.trim().split('\n').pop());
@@ -76,6 +81,13 @@ if (ms(`${ct.name} forward`) && ms(`${c0.name} forward`)) {
   const gT = convTransposeFlops(ct) / (ms(`${ct.name} forward`) * 1e6);
   const gF = convFlops(c0) / (ms(`${c0.name} forward`) * 1e6);
   target(`convTranspose2d GFLOP/s (${gT.toFixed(2)}) / forward conv GFLOP/s (${gF.toFixed(2)})`, gT / gF, '≥ 0.8×', (v) => v >= 0.8);
+}
+{
+  const n = spec.matmul.n;
+  const name = `matmul ${n}×${n} · ${n}×${n} f32`;
+  const gf = (t) => (2 * n ** 3) / (t * 1e6);
+  if (ms(name)) target(`${name}: GFLOP/s (WebGPU)`, gf(ms(name)), peakTflops ? `≥ 50% of ${peakTflops} TFLOP/s` : '(no peak given)', (v) => (peakTflops ? v >= 0.5 * peakTflops * 1e3 : null), ' GFLOP/s');
+  if (torch?.rows?.[name]) target(`${name}: GFLOP/s (PyTorch)`, gf(torch.rows[name]), '(reference)', () => null, ' GFLOP/s');
 }
 if (ms('groupNorm forward') && ms('groupNorm backward') && ms('elementwise x + g')) {
   target('GroupNorm forward + backward / elementwise pass', (ms('groupNorm forward') + ms('groupNorm backward')) / ms('elementwise x + g'), '≤ 3×', (v) => v <= 3);

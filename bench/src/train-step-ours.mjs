@@ -1,7 +1,7 @@
 // Our side of bench/train-step.mjs: the workloads of train-step-spec.mjs on @radix/tensor-webgpu (built dist), on
 // whichever backend is the default when called. Each sample runs the work, then waits for the device (sync).
 import {
-  F, Generator, add, cat, grad, mean, mul, nn, noGrad, optim, randn, reshape, rsqrt, square, sum, tidy,
+  F, Generator, add, cat, grad, matmul, mean, mul, nn, noGrad, optim, randn, reshape, rsqrt, square, sum, tidy,
 } from '@radix/tensor-webgpu';
 
 /** Median of a list of numbers. */
@@ -28,7 +28,7 @@ async function timed(backend, fn, { warmup = 1, reps = 3 } = {}) {
 }
 
 /** The UNet-like network of the spec (see train-step-spec.mjs). */
-class UNetLike extends nn.Module {
+export class UNetLike extends nn.Module {
   constructor(g) {
     super();
     const c = (i, o, opts = {}) => new nn.Conv2d(i, o, 3, { padding: 1, ...opts });
@@ -178,6 +178,13 @@ export async function runOurs(backend, spec, { reps = () => 3, only = null, log 
       loss.backward();
     });
     for (const t of [w0, w1, style, real]) t.dispose();
+  }
+  if (spec.matmul) {
+    const n = spec.matmul.n;
+    const a = rnd([n, n]);
+    const b = rnd([n, n]);
+    await row(`matmul ${n}×${n} · ${n}×${n} f32`, () => matmul(a, b));
+    for (const t of [a, b]) t.dispose();
   }
   for (const t of [x, y]) t.dispose();
   return R;

@@ -167,4 +167,13 @@ def r1_step():
 
 
 R['modconv + R1 step'] = timed(r1_step)
+
+if spec.get('matmul'):
+    n = spec['matmul']['n']
+    a = torch.randn(n, n, device=dev)
+    b = torch.randn(n, n, device=dev)
+    if dev.type == 'cuda':
+        # fp32 as ours computes it: no TF32 tensor-core shortcut.
+        torch.backends.cuda.matmul.allow_tf32 = False
+    R['matmul %d×%d · %d×%d f32' % (n, n, n, n)] = timed(lambda: a @ b)
 print(json.dumps(res))

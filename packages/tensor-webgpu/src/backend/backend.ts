@@ -149,6 +149,14 @@ export interface SgdUpdateParams {
   negLr: number;
 }
 
+/** Shape of a fused GroupNorm: x is [n, c, spatial…] with `spatial` elements per channel, `groups` dividing c. */
+export interface GroupNormParams {
+  n: number; c: number; groups: number; spatial: number; eps: number;
+}
+
+/** Activations whose backward {@link Backend.unaryBackward} computes in one pass. */
+export type UnaryBackwardOp = 'silu' | 'geluErf' | 'geluTanh' | 'leakyRelu';
+
 /** Padding modes of `pad`. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
@@ -228,6 +236,26 @@ export interface Backend {
    */
   conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void;
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void;
+
+  /**
+   * `out = g · f'(x)` for an activation f (float32, same shapes), the formula of its backward rule in unary-grad.ts
+   * evaluated in one pass; `alpha` is leakyRelu's slope.
+   */
+  unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void;
+
+  /**
+   * GroupNorm forward in one kernel: per (sample, group) the mean and (two-pass, biased) variance, then
+   * `y = (x − mean)·(rsqrt(var + eps)·weight) + bias`; `mean` and `rstd` ([n·groups]) are written for the backward.
+   */
+  groupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void;
+  /**
+   * GroupNorm backward in two kernels: with x̂ = (x − mean)·rstd and ĝ = g·weight, per (sample, group)
+   * `dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`; per channel `dWeight = Σ g·x̂`, `dBias = Σ g` (each optional).
+   */
+  groupNormBackward(
+    x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: GroupNormParams,
+  ): void;
 
   // --- fused optimizer updates (float32; every output a fresh buffer; each step rounded to float32 exactly as the
   // op-by-op update in src/optim rounds it, so both paths give the same bits) ---

@@ -1,5 +1,5 @@
 // WGSL sources for elementwise kernels: the unary/binary rule tables and the fill/arange/cast/where generators.
-import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import type { BinaryOp, UnaryBackwardOp, UnaryOp } from '../backend/backend.js';
 import { MATH_PRELUDE } from './prelude.js';
 import { unaryMathFor } from './unary-math.js';
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
@@ -67,6 +67,45 @@ export const UNARY_WGSL: { [K in UnaryOp]: (t: T) => string } = {
   clamp: (t) => (t === 'f32' ? 'select(clamp(x, a, b), x, is_nan(x))' : `clamp(x, ${t}(a), ${t}(b))`),
   bitwiseNot: () => '(~x)',
 };
+
+/**
+ * WGSL of f'(x) for the one-pass activation backward: the formulas of ops/unary-grad.ts, with its float32 constants
+ * (`a` is leakyRelu's slope).
+ */
+export const UNARY_BACKWARD_WGSL: Record<UnaryBackwardOp, string> = {
+  silu: 'sigmoid_f(x) * (x * sigmoid_f(-x) + 1.0)',
+  leakyRelu: 'select(a, 1.0, x > 0.0)',
+  geluErf: `erfc_f(x * ${Math.fround(-Math.SQRT1_2)}) * 0.5 + x * (exp_f(x * x * -0.5) * ${Math.fround(1 / Math.sqrt(2 * Math.PI))})`,
+  geluTanh: `gelu_tanh_grad(x)`,
+};
+
+const GELU_TANH_GRAD = `
+fn gelu_tanh_grad(x: f32) -> f32 {
+  let xc = select(clamp(x, -20.0, 20.0), x, is_nan(x));
+  let x2 = xc * xc;
+  let u2 = (x2 * ${Math.fround(0.044715)} + 1.0) * xc * ${Math.fround(2 * 0.7978845608028654)};
+  let du2 = (x2 * ${Math.fround(3 * 0.044715)} + 1.0) * ${Math.fround(2 * 0.7978845608028654)};
+  let s = sigmoid_f(u2);
+  return s + xc * du2 * s * sigmoid_f(-u2);
+}
+`;
+
+/** One-pass activation backward: `out[i] = g[i] · f'(x[i])`. Params: [n, a]. */
+export function unaryBackwardWgsl(op: UnaryBackwardOp): string {
+  const expr = UNARY_BACKWARD_WGSL[op];
+  const extra = op === 'geluTanh' ? GELU_TANH_GRAD : '';
+  return `${paramsWgsl(2)}${MATH_PRELUDE}${unaryMathFor(expr + extra)}${extra}
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+${entry1d(WG)} {
+  let i = ${linearIndex(WG)};
+  if (i >= pu(0u)) { return; }
+  let x = X[i];
+  let a = pf(1u);
+  Y[i] = G[i] * (${expr});
+}`;
+}
 
 /** Unary ops whose result is bool (u32 0/1) rather than the input type. */
 export const UNARY_BOOL_OUT: ReadonlySet<UnaryOp> = new Set(['logicalNot', 'isnan', 'isinf', 'isfinite']);

@@ -1,6 +1,8 @@
 // Backward rules of every unary primitive, written in tensor ops (so they differentiate again): one exhaustive table.
-import type { UnaryOp } from '../backend/backend.js';
+import type { UnaryBackwardOp, UnaryOp } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { empty } from './util.js';
 import { add, clamp, div, eq, ge, gt, le, logicalAnd, lt, mul, pow, sub, where } from './elementwise.js';
 import { abs, cos, cosh, erfc, exp, exp2, neg, reciprocal, rsqrt, sigmoid, sign, sin, sinh, square, tanh, softplus } from './unary.js';
 
@@ -8,6 +10,19 @@ import { abs, cos, cosh, erfc, exp, exp2, neg, reciprocal, rsqrt, sigmoid, sign,
 type UnaryRule = ((g: Tensor, x: Tensor, y: Tensor, a: number, b: number) => Tensor) | null;
 
 const mask = (g: Tensor, m: Tensor): Tensor => where(m, g, 0);
+
+/**
+ * `g·f'(x)` in one backend pass (the same formula as `composite`) when the gradient itself needs no graph, i.e. no
+ * `createGraph`; otherwise `composite()`, written in differentiable ops, so double backward still works.
+ */
+function onePass(op: UnaryBackwardOp, g: Tensor, x: Tensor, alpha: number, composite: () => Tensor): Tensor {
+  if (isGradEnabled() || g.dtype !== 'float32' || x.dtype !== 'float32' || g.backend !== x.backend || g.shape.length !== x.shape.length || g.shape.some((d, i) => d !== x.shape[i])) {
+    return composite();
+  }
+  const out = empty(op, x.backend, x.shape, 'float32');
+  x.backend.unaryBackward(op, g.buf(op), x.buf(op), out.buf(op), x.size, alpha);
+  return out;
+}
 const K_TANH = 0.7978845608028654;
 /** (1 − x)(1 + x): 1 − x² without its cancellation near |x| = 1. */
 const oneMinusSquare = (x: Tensor): Tensor => mul(sub(1, x), add(x, 1));
@@ -57,31 +72,31 @@ export const UNARY_GRAD: { [K in UnaryOp]: UnaryRule } = {
   sigmoid: (g, x, y) => mul(g, mul(y, sigmoid(neg(x)))),
   relu: (g, x) => mask(g, gt(x, 0)),
   relu6: (g, x) => mask(g, logicalAnd(gt(x, 0), lt(x, 6))),
-  leakyRelu: (g, x, _y, a) => mul(g, where(gt(x, 0), 1, a)),
+  leakyRelu: (g, x, _y, a) => onePass('leakyRelu', g, x, a, () => mul(g, where(gt(x, 0), 1, a))),
   elu: (g, x, _y, a) => mul(g, where(gt(x, 0), 1, mul(exp(x), a))),
   selu: (g, x) => mul(g, where(gt(x, 0), 1.0507009873554805, mul(exp(x), 1.0507009873554805 * 1.6732632423543772))),
   // σ(x)(1 + x·σ(−x)): 1 − σ(x) is σ(−x), which keeps its precision for large x.
-  silu: (g, x) => mul(g, mul(sigmoid(x), add(mul(x, sigmoid(neg(x))), 1))),
+  silu: (g, x) => onePass('silu', g, x, 0, () => mul(g, mul(sigmoid(x), add(mul(x, sigmoid(neg(x))), 1)))),
   // tanh(sp) + x·sech²(sp)·σ(x), sp = softplus(x); sech² from cosh rather than 1 − tanh².
   mish: (g, x) => {
     const sp = softplus(x);
     return mul(g, add(tanh(sp), mul(mul(x, sech2(sp)), sigmoid(x))));
   },
   // Φ(x) + x·φ(x) with Φ(x) = ½erfc(−x/√2), exact in the negative tail.
-  geluErf: (g, x) => {
+  geluErf: (g, x) => onePass('geluErf', g, x, 0, () => {
     const cdf = mul(erfc(mul(x, -Math.SQRT1_2)), 0.5);
     const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
     return mul(g, add(cdf, mul(x, pdf)));
-  },
+  }),
   // d/dx x·σ(2u) = σ(2u) + 2x·u'·σ(2u)σ(−2u): no 1 − tanh² cancellation; |x| > 20 clamped (the second term is 0 there).
-  geluTanh: (g, x) => {
+  geluTanh: (g, x) => onePass('geluTanh', g, x, 0, () => {
     const xc = clamp(x, -20, 20);
     const x2 = square(xc);
     const u2 = mul(mul(add(mul(x2, 0.044715), 1), xc), 2 * K_TANH);
     const du2 = mul(add(mul(x2, 3 * 0.044715), 1), 2 * K_TANH);
     const s = sigmoid(u2);
     return mul(g, add(s, mul(mul(mul(xc, du2), s), sigmoid(neg(u2)))));
-  },
+  }),
   softplus: (g, x, _y, beta, threshold) => mul(g, where(gt(mul(x, beta), threshold), 1, sigmoid(mul(x, beta)))),
   hardtanh: (g, x, _y, lo, hi) => mask(g, logicalAnd(gt(x, lo), lt(x, hi))),
   hardsigmoid: (g, x) => mul(mask(g, logicalAnd(gt(x, -3), lt(x, 3))), 1 / 6),

@@ -1,9 +1,9 @@
 // CPU kernels for creation, elementwise, cast and strided copies: the ground truth the WGSL kernels are tested against.
-import type { BackendBuffer, BinaryOp, RandomSpec, Strided, UnaryOp } from '../backend.js';
+import type { BackendBuffer, BinaryOp, RandomSpec, Strided, UnaryBackwardOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { philox4x32, randomValue } from '../../random.js';
 import { arr, forEachStrided } from './cpu-buffer.js';
-import { BINARY_CPU, UNARY_CPU } from './elementwise.js';
+import { BINARY_CPU, UNARY_BACKWARD_CPU, UNARY_CPU } from './elementwise.js';
 
 export function cpuFill(out: BackendBuffer, numel: number, _dtype: DType, value: number): void {
   arr(out).fill(value, 0, numel);
@@ -23,6 +23,15 @@ export function cpuRandom(out: BackendBuffer, numel: number, _dtype: DType, spec
 export function cpuArange(out: BackendBuffer, numel: number, _dtype: DType, start: number, step: number): void {
   const o = arr(out);
   for (let i = 0; i < numel; i++) o[i] = start + i * step;
+}
+
+export function cpuUnaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void {
+  const f = UNARY_BACKWARD_CPU[op];
+  const gi = arr(g);
+  const xi = arr(x);
+  const o = arr(out);
+  const a = Math.fround(alpha);
+  for (let i = 0; i < numel; i++) o[i] = gi[i]! * f(xi[i]!, a);
 }
 
 export function cpuUnary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void {

@@ -2,7 +2,7 @@
 import type { Backend, BackendBuffer, DeviceInfo } from '../backend.js';
 import { type DType, type StorageArray, storageArray } from '../../dtype.js';
 import { CpuBuffer, arr } from './cpu-buffer.js';
-import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom, cpuUnary, cpuWhere } from './core.js';
+import { cpuArange, cpuBinary, cpuCast, cpuCopy, cpuCopyInto, cpuFill, cpuRandom, cpuUnary, cpuUnaryBackward, cpuWhere } from './core.js';
 import { cpuArgReduce, cpuCumsum, cpuReduce } from './reduce.js';
 import { cpuGather, cpuIndexSelect, cpuPad } from './movement.js';
 import { cpuScatterAdd } from './scatter.js';
@@ -10,6 +10,7 @@ import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from '.
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 import { CpuProfiler } from './cpu-profiler.js';
 import { cpuAdamUpdate, cpuEmaUpdate, cpuSgdUpdate } from './optim.js';
+import { cpuGroupNormBackward, cpuGroupNormForward } from './norm.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -65,6 +66,7 @@ export class CpuBackend implements Backend {
   random = cpuRandom;
   arange = cpuArange;
   unary = cpuUnary;
+  unaryBackward = cpuUnaryBackward;
   cast = cpuCast;
   binary = cpuBinary;
   where = cpuWhere;
@@ -85,6 +87,8 @@ export class CpuBackend implements Backend {
   adaptiveAvgPool2d = cpuAdaptiveAvgPool2d;
   resize = cpuResize;
   gridSample = cpuGridSample;
+  groupNormForward = cpuGroupNormForward;
+  groupNormBackward = cpuGroupNormBackward;
   adamUpdate = cpuAdamUpdate;
   sgdUpdate = cpuSgdUpdate;
   emaUpdate = cpuEmaUpdate;

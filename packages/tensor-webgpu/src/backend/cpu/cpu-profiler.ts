@@ -5,13 +5,13 @@ import type { Backend } from '../backend.js';
 
 /** Compute primitives of the Backend interface (memory management is not profiled). */
 const PRIMITIVES = [
-  'fill', 'random', 'arange', 'unary', 'cast', 'binary', 'where', 'copy', 'copyInto', 'pad', 'gather', 'scatterAdd',
+  'fill', 'random', 'arange', 'unary', 'unaryBackward', 'cast', 'binary', 'where', 'copy', 'copyInto', 'pad', 'gather', 'scatterAdd',
   'indexSelect', 'reduce', 'argReduce', 'cumsum', 'matmul', 'conv2d', 'convTranspose2d', 'conv2dWeightGrad', 'pool2d',
-  'adaptiveAvgPool2d', 'resize', 'gridSample', 'adamUpdate', 'sgdUpdate', 'emaUpdate',
+  'adaptiveAvgPool2d', 'resize', 'gridSample', 'groupNormForward', 'groupNormBackward', 'adamUpdate', 'sgdUpdate', 'emaUpdate',
 ] as const;
 
 /** Primitives whose first argument names the operation: profiled as `unary_silu`, `binary_add`, … */
-const NAMED = new Set(['unary', 'binary', 'reduce', 'argReduce', 'pool2d']);
+const NAMED = new Set(['unary', 'unaryBackward', 'binary', 'reduce', 'argReduce', 'pool2d']);
 
 /** @internal */
 export class CpuProfiler implements ProfileHook {

@@ -103,3 +103,21 @@ export const BINARY_CPU: { [K in BinaryOp]: (a: number, b: number, int: boolean)
   bitwiseOr: (a, b) => a | b,
   bitwiseXor: (a, b) => a ^ b,
 };
+
+const K_TANH = 0.7978845608028654;
+const sigmoid64 = UNARY_CPU.sigmoid;
+
+/** f'(x) of the activations with a one-pass backward, the formulas of their rules in ops/unary-grad.ts (float64). */
+export const UNARY_BACKWARD_CPU: Record<'silu' | 'geluErf' | 'geluTanh' | 'leakyRelu', (x: number, a: number) => number> = {
+  silu: (x) => sigmoid64(x, 0, 0) * (x * sigmoid64(-x, 0, 0) + 1),
+  leakyRelu: (x, a) => (x > 0 ? 1 : a),
+  geluErf: (x) => 0.5 * erfc64(-x * Math.SQRT1_2) + x * (Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI)),
+  geluTanh: (x) => {
+    const xc = Number.isNaN(x) ? x : Math.min(Math.max(x, -20), 20);
+    const x2 = xc * xc;
+    const u2 = (x2 * 0.044715 + 1) * xc * 2 * K_TANH;
+    const du2 = (x2 * 3 * 0.044715 + 1) * 2 * K_TANH;
+    const s = sigmoid64(u2, 0, 0);
+    return s + xc * du2 * s * sigmoid64(-u2, 0, 0);
+  },
+};

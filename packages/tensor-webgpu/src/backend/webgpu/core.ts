@@ -1,10 +1,10 @@
 // WebGPU kernels for creation, elementwise, cast and strided copies (the sources live in kernels/).
-import type { BackendBuffer, BinaryOp, RandomSpec, Strided, UnaryOp } from '../backend.js';
+import type { BackendBuffer, BinaryOp, RandomSpec, Strided, UnaryBackwardOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { coalesceDims, sizeOf, stridesOf } from '../../shape.js';
 import { GpuBuffer, type GpuContext, Params, wgslType } from './gpu-context.js';
 import {
-  type Access, ELEMENTWISE_WG, UNARY_BOOL_OUT, arangeWgsl, binaryWgsl, castWgsl, fillWgsl, unaryWgsl, whereWgsl,
+  type Access, ELEMENTWISE_WG, UNARY_BOOL_OUT, arangeWgsl, binaryWgsl, castWgsl, fillWgsl, unaryBackwardWgsl, unaryWgsl, whereWgsl,
 } from '../../kernels/elementwise.js';
 import { STRIDED_WG, copyIntoWgsl, copyWgsl } from '../../kernels/strided.js';
 import { RANDOM_WG, randomWgsl } from '../../kernels/random.js';
@@ -44,6 +44,16 @@ export function gpuUnary(ctx: GpuContext, op: UnaryOp, x: BackendBuffer, out: Ba
     () => unaryWgsl(op, t, outT),
     [{ buf: g(x) }, { buf: g(out), write: true }],
     new Params().u(numel).f(alpha, beta),
+    ctx.grid(numel, ELEMENTWISE_WG),
+  );
+}
+
+export function gpuUnaryBackward(ctx: GpuContext, op: UnaryBackwardOp, gr: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void {
+  ctx.dispatch(
+    `unary_backward_${op}`,
+    () => unaryBackwardWgsl(op),
+    [{ buf: g(gr) }, { buf: g(x) }, { buf: g(out), write: true }],
+    new Params().u(numel).f(alpha),
     ctx.grid(numel, ELEMENTWISE_WG),
   );
 }

@@ -26,6 +26,8 @@ const y = randn([4, 3, 16, 16], { generator: g });
 const samples = [];
 const ctx = backend.ctx;
 const sample = (step) => {
+  // A full GC first (the parent passes --expose-gc), so RSS shows native memory rather than V8's collection timing.
+  globalThis.gc?.();
   const m = memory();
   samples.push({
     step,

@@ -30,7 +30,7 @@ interface Out {
 }
 
 function runChild(env: Record<string, string>): Out {
-  const r = spawnSync(process.execPath, [child], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, SOAK_STEPS: '2000', ...env } });
+  const r = spawnSync(process.execPath, ['--expose-gc', child], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, SOAK_STEPS: '2000', ...env } });
   expect(r.signal, `child died with ${r.signal}; stderr: ${r.stderr.slice(-2000)}`).toBeNull();
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   const line = r.stdout.trim().split('\n').find((l) => l.startsWith('{'));
@@ -77,7 +77,7 @@ describe.skipIf(!hasGpu)('a training loop that never awaits (child process)', ()
     }
     // The bound was reached (lavapipe is slower than the loop) and waited on.
     expect(out.bound.throttleWaits).toBeGreaterThan(0);
-    // Flat: no queue builds up, so RSS after warm-up stays within a few MiB (measured +8 MiB over 1,800 steps).
+    // Flat: no queue builds up, so RSS after warm-up stays within a few MiB (measured +8 to +11 MiB over 1,800 steps).
     expect(last.rssMiB - warm.rssMiB).toBeLessThan(32);
   });
 });

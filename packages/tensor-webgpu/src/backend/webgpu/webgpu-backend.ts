@@ -1,13 +1,13 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateParams, Backend, BackendBuffer, SgdUpdateParams, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateParams, Backend, BackendBuffer, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
 import { storageView } from '../../dtype.js';
 import { loadStderrTools, withQuietDawn } from './dawn-stderr.js';
 import { GpuBuffer, GpuContext } from './gpu-context.js';
-import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuWhere } from './core.js';
+import { gpuArange, gpuBinary, gpuCast, gpuCopy, gpuCopyInto, gpuFill, gpuRandom, gpuUnary, gpuUnaryBackward, gpuWhere } from './core.js';
 import { gpuArgReduce, gpuCumsum, gpuReduce } from './reduce.js';
 import { gpuGather, gpuIndexSelect, gpuPad } from './movement.js';
 import { gpuScatterAdd } from './scatter.js';
@@ -17,6 +17,7 @@ import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 import { GpuProfiler } from './gpu-profiler.js';
 import { gpuAdamUpdate, gpuEmaUpdate, gpuSgdUpdate } from './optim.js';
+import { gpuGroupNormBackward, gpuGroupNormForward } from './norm.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuInitOptions {
@@ -158,6 +159,7 @@ export class WebGpuBackend implements Backend {
   random(out: BackendBuffer, numel: number, dtype: DType, spec: RandomSpec): void { gpuRandom(this.ctx, out, numel, dtype, spec); }
   arange(out: BackendBuffer, numel: number, dtype: DType, start: number, step: number): void { gpuArange(this.ctx, out, numel, dtype, start, step); }
   unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, numel: number, dtype: DType, alpha: number, beta: number): void { gpuUnary(this.ctx, op, x, out, numel, dtype, alpha, beta); }
+  unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void { gpuUnaryBackward(this.ctx, op, g, x, out, numel, alpha); }
   cast(x: BackendBuffer, out: BackendBuffer, numel: number, from: DType, to: DType): void { gpuCast(this.ctx, x, out, numel, from, to); }
   binary(op: BinaryOp, a: Strided, b: Strided, out: BackendBuffer, shape: number[], inDtype: DType, outDtype: DType): void { gpuBinary(this.ctx, op, a, b, out, shape, inDtype, outDtype); }
   where(cond: Strided, a: Strided, b: Strided, out: BackendBuffer, shape: number[], dtype: DType): void { gpuWhere(this.ctx, cond, a, b, out, shape, dtype); }
@@ -178,6 +180,11 @@ export class WebGpuBackend implements Backend {
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void { gpuAdaptiveAvgPool2d(this.ctx, x, out, n, c, h, w, oh, ow); }
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void { gpuResize(this.ctx, x, out, p); }
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void { gpuGridSample(this.ctx, x, grid, out, p); }
+  groupNormForward(x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void { gpuGroupNormForward(this.ctx, x, w, b, out, mean, rstd, p); }
+  groupNormBackward(
+    x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: GroupNormParams,
+  ): void { gpuGroupNormBackward(this.ctx, x, g, w, mean, rstd, dx, dw, db, p); }
   adamUpdate(
     p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
     pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, q: AdamUpdateParams,

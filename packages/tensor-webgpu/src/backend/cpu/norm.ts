@@ -1,0 +1,73 @@
+// GroupNorm forward and backward on the CPU in a few passes per (sample, group), accumulating in float64.
+import type { BackendBuffer, GroupNormParams } from '../backend.js';
+import { arr } from './cpu-buffer.js';
+
+export function cpuGroupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void {
+  const X = arr(x), Y = arr(out), W = weight ? arr(weight) : null, B = bias ? arr(bias) : null, MU = arr(mean), RS = arr(rstd);
+  const cpg = p.c / p.groups;
+  const m = cpg * p.spatial;
+  for (let gi = 0; gi < p.n * p.groups; gi++) {
+    const base = gi * m;
+    let s = 0;
+    for (let i = 0; i < m; i++) s += X[base + i]!;
+    const mu = Math.fround(s / m);
+    let v = 0;
+    for (let i = 0; i < m; i++) {
+      const d = X[base + i]! - mu;
+      v += d * d;
+    }
+    const r = Math.fround(1 / Math.sqrt(Math.fround(Math.fround(v / m) + Math.fround(p.eps))));
+    MU[gi] = mu;
+    RS[gi] = r;
+    const c0 = (gi % p.groups) * cpg;
+    for (let k = 0; k < cpg; k++) {
+      const scale = W ? Math.fround(r * W[c0 + k]!) : r;
+      const b = B ? B[c0 + k]! : 0;
+      const o = base + k * p.spatial;
+      for (let i = 0; i < p.spatial; i++) Y[o + i] = (X[o + i]! - mu) * scale + b;
+    }
+  }
+}
+
+export function cpuGroupNormBackward(
+  x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+  dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: GroupNormParams,
+): void {
+  const X = arr(x), G = arr(g), W = weight ? arr(weight) : null, MU = arr(mean), RS = arr(rstd), DX = arr(dx);
+  const cpg = p.c / p.groups;
+  const m = cpg * p.spatial;
+  const dw = new Float64Array(p.c), db = new Float64Array(p.c);
+  for (let gi = 0; gi < p.n * p.groups; gi++) {
+    const base = gi * m;
+    const mu = MU[gi]!, r = RS[gi]!;
+    const c0 = (gi % p.groups) * cpg;
+    let a = 0, b = 0;
+    for (let k = 0; k < cpg; k++) {
+      const w = W ? W[c0 + k]! : 1;
+      const o = base + k * p.spatial;
+      let sgx = 0, sg = 0;
+      for (let i = 0; i < p.spatial; i++) {
+        const gv = G[o + i]!;
+        const xh = (X[o + i]! - mu) * r;
+        sgx += gv * xh;
+        sg += gv;
+      }
+      dw[c0 + k]! += sgx;
+      db[c0 + k]! += sg;
+      a += w * sg;
+      b += w * sgx;
+    }
+    a /= m;
+    b /= m;
+    for (let k = 0; k < cpg; k++) {
+      const w = W ? W[c0 + k]! : 1;
+      const o = base + k * p.spatial;
+      for (let i = 0; i < p.spatial; i++) {
+        const xh = (X[o + i]! - mu) * r;
+        DX[o + i] = r * (G[o + i]! * w - a - xh * b);
+      }
+    }
+  }
+  if (dWeight) arr(dWeight).set(dw);
+  if (dBias) arr(dBias).set(db);
+}
