@@ -5,7 +5,7 @@
 // Usage (after `npm run build`): node bench/diffusion.mjs [--reps 3] [--cpu] [--tag NAME] [--torch-device cpu|cuda]
 //   [--torch-threads 2] [--out DIR]
 import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init } from '@radix/tensor-webgpu';
@@ -27,6 +27,11 @@ const withCpu = argv.includes('--cpu');
 const spec = { ...baseSpec, cases: baseSpec.cases.map((c) => ({ ...c, trainTimesteps: trainTimesteps(c.batch) })) };
 const fixture = fileURLToPath(new URL('../packages/diffusion/fixtures/unet/uncond-attn', import.meta.url));
 const load0 = loadavg();
+const cpus = () => availableParallelism();
+/** How far to trust single numbers, from the 1-minute load average at the start and the end of the run. */
+const contention = (a, b) => (Math.max(a[0], b[0]) > 2 * cpus()
+  ? 'heavily contended by other jobs: absolute times may be off by 2× or more; both sides ran in this one run, PyTorch first, PyTorch with 2 threads and lavapipe with one worker per core'
+  : 'the machine is shared: treat single numbers as ±20 %');
 const t0 = performance.now();
 
 // ---- PyTorch first, in a child process ----
@@ -85,7 +90,7 @@ const md = [
   `# Diffusion bench — ${info.description}`,
   '',
   `${meta.date} · Node ${meta.node} · backend ${gpu.name} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} threads)` : 'no PyTorch'} · median of ${reps} runs (DDIM: mean of 2) · ${elapsed.toFixed(0)} s in all.`,
-  `Load average at start ${load0.map((l) => l.toFixed(2)).join(' / ')}, at end ${load1.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared: treat single numbers as ±20 %).`,
+  `Load average at start ${load0.map((l) => l.toFixed(2)).join(' / ')}, at end ${load1.map((l) => l.toFixed(2)).join(' / ')} on ${cpus()} cores (${contention(load0, load1)}).`,
   '',
   `UNet2DModel: blockOutChannels [${cfg.blockOutChannels.join(', ')}], layersPerBlock ${cfg.layersPerBlock}, ${cfg.downBlockTypes.join(' / ')} ↓, UNetMidBlock2D with attention, ${cfg.upBlockTypes.join(' / ')} ↑, GroupNorm ${cfg.normNumGroups} groups, attention head dim ${cfg.attentionHeadDim}.`,
   `Training step: addNoise (linear β, ${spec.numTrainTimesteps} steps), ε-prediction, MSE, backward, AdamW (lr ${spec.lr}). Sampling: DDIM, ${spec.ddimSteps} steps, η = 0, 'leading' spacing, clip_sample.`,
