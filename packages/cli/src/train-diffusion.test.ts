@@ -54,10 +54,13 @@ describe('radix train diffusion', () => {
     expect(b.err.join('')).toMatch(/already holds a training run/);
     // --resume continues to 6 steps.
     const c = ctx();
-    const more = args.map((v) => (v === '4' ? '6' : v));
-    expect(await runCli([...more, '--resume'], c.c)).toBe(0);
+    // … and writes a DDIM sample grid (fixed noise, one row per class) at step 6.
+    const more = args.map((v, i) => (v === '4' ? '6' : args[i - 1] === '--sample-every' ? '6' : v));
+    expect(await runCli([...more, '--resume', '--sampler-steps', '2', '--eval-samples', '2'], c.c)).toBe(0);
     expect(c.err.join('')).toMatch(/resumed from .*step-00000004 \(step 4\)/);
     expect(c.out.join('')).toMatch(/completed at step 6/);
+    const grid = readFileSync(join(out, 'samples', 'step-00000006.png'));
+    expect(grid.subarray(1, 4).toString()).toBe('PNG');
   }, 300_000);
 
   it('refuses an empty DATA, images below --resolution with --no-upscale, OUT inside DATA and a bad --model-config', async () => {

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { rudiPreset } from '@radix/augment';
-import { DDPMScheduler, DiffusionTrainer, type TrainResult, UNet2DModel } from '@radix/diffusion';
+import { DDIMScheduler, DDPMScheduler, DiffusionTrainer, gridSampler, type TrainResult, UNet2DModel } from '@radix/diffusion';
 import { init, manualSeed } from '@radix/tensor-webgpu';
 import { loadDiffusionData } from './diffusion-data.js';
 import { type BackendChoice, UsageError, createProgress, writeFileAtomic } from './kit/index.js';
@@ -120,9 +120,10 @@ export async function runTrainDiffusion(o: TrainDiffusionOptions): Promise<Train
   } catch (e) {
     throw new UsageError(`--model-config: ${(e as Error).message}`);
   }
-  const scheduler = new DDPMScheduler({
-    numTrainTimesteps: o.trainTimesteps ?? 1000, betaSchedule: o.betaSchedule ?? 'linear', predictionType: o.prediction ?? 'epsilon',
-  });
+  const noise = { numTrainTimesteps: o.trainTimesteps ?? 1000, betaSchedule: o.betaSchedule ?? 'linear', predictionType: o.prediction ?? 'epsilon' } as const;
+  const scheduler = new DDPMScheduler(noise);
+  // The periodic grids and sample metrics: DDIM (η = 0) on the training noise schedule, --sampler-steps steps.
+  const sampler = gridSampler({ scheduler: new DDIMScheduler(noise), numInferenceSteps: o.samplerSteps ?? 50, batchSize: o.batch ?? 16 });
   mkdirSync(outAbs, { recursive: true });
   const lock = acquireOutputLock(outAbs, 'radix train diffusion');
   const steps = o.steps ?? 20000;
@@ -138,7 +139,7 @@ export async function runTrainDiffusion(o: TrainDiffusionOptions): Promise<Train
       out: outAbs, steps, batchSize: o.batch ?? 16, lr: o.lr ?? 1e-4, warmupSteps: o.warmup ?? 500, ema: o.ema ?? false,
       sampleEvery: o.sampleEvery ?? 5000, evalEvery: o.evalEvery ?? 5000, checkpointEvery: o.checkpointEvery ?? 1000,
       keepCheckpoints: o.keepCheckpoints ?? 3, resume: o.resume ?? false, augment: o.augment === 'rudi' ? rudiPreset() : undefined,
-      minSnrGamma: o.minSnr, labelDropout, seed: o.seed ?? 1,
+      minSnrGamma: o.minSnr, labelDropout, seed: o.seed ?? 1, sampler,
       eval: { numSamples: o.evalSamples ?? 16, inceptionWeights: o.inception },
       onNotice: notice,
       onStep: (s) => {
