@@ -16,6 +16,18 @@ fn reduce_wg(v: f32, lid: u32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+}
+var<workgroup> red2: array<vec2<f32>, ${NORM_WG}>;
+fn reduce_wg2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red2[lid] = v;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red2[lid] = red2[lid] + red2[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red2[0];
+  workgroupBarrier();
+  return r;
 }`;
 
 const ENTRY = `@compute @workgroup_size(${NORM_WG})
@@ -102,8 +114,9 @@ ${ENTRY} {
       sgx = sgx + gv * ((X[o + i] - mu) * r);
       sg = sg + gv;
     }
-    let tgx = reduce_wg(sgx, lid);
-    let tg = reduce_wg(sg, lid);
+    let t2 = reduce_wg2(vec2<f32>(sgx, sg), lid);
+    let tgx = t2.x;
+    let tg = t2.y;
     let w = ${hasW ? 'W[c0 + k]' : '1.0'};
     if (lid == 0u) { PART[n * c + c0 + k] = tgx; PART[total + n * c + c0 + k] = tg; }
     a = a + w * tg;
