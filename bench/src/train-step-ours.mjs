@@ -32,21 +32,23 @@ export class UNetLike extends nn.Module {
   constructor(g) {
     super();
     const c = (i, o, opts = {}) => new nn.Conv2d(i, o, 3, { padding: 1, ...opts });
-    this.c1 = c(3, 64); this.n1 = new nn.GroupNorm(g, 64);
-    this.c2 = c(64, 64); this.n2 = new nn.GroupNorm(g, 64);
-    this.down = c(64, 128, { stride: 2 }); this.n3 = new nn.GroupNorm(g, 128);
-    this.mid = c(128, 128); this.n4 = new nn.GroupNorm(g, 128);
-    this.up = new nn.ConvTranspose2d(128, 64, 4, { stride: 2, padding: 1 }); this.n5 = new nn.GroupNorm(g, 64);
-    this.c5 = c(128, 64); this.n6 = new nn.GroupNorm(g, 64);
+    // GroupNorm + SiLU as one module: the SiLU runs in GroupNorm's kernel (the same math as torch's two modules).
+    const gn = (ch) => new nn.GroupNorm(g, ch, { activation: 'silu' });
+    this.c1 = c(3, 64); this.n1 = gn(64);
+    this.c2 = c(64, 64); this.n2 = gn(64);
+    this.down = c(64, 128, { stride: 2 }); this.n3 = gn(128);
+    this.mid = c(128, 128); this.n4 = gn(128);
+    this.up = new nn.ConvTranspose2d(128, 64, 4, { stride: 2, padding: 1 }); this.n5 = gn(64);
+    this.c5 = c(128, 64); this.n6 = gn(64);
     this.out = c(64, 3);
   }
   forward(x) {
-    const a = F.silu(this.n1.call(this.c1.call(x)));
-    const h = F.silu(this.n2.call(this.c2.call(a)));
-    const d = F.silu(this.n3.call(this.down.call(h)));
-    const m = F.silu(this.n4.call(this.mid.call(d)));
-    const u = F.silu(this.n5.call(this.up.call(m)));
-    const o = F.silu(this.n6.call(this.c5.call(cat([u, h], 1))));
+    const a = this.n1.call(this.c1.call(x));
+    const h = this.n2.call(this.c2.call(a));
+    const d = this.n3.call(this.down.call(h));
+    const m = this.n4.call(this.mid.call(d));
+    const u = this.n5.call(this.up.call(m));
+    const o = this.n6.call(this.c5.call(cat([u, h], 1)));
     return this.out.call(o);
   }
 }

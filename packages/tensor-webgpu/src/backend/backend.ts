@@ -152,6 +152,8 @@ export interface SgdUpdateParams {
 /** Shape of a fused GroupNorm: x is [n, c, spatial…] with `spatial` elements per channel, `groups` dividing c. */
 export interface GroupNormParams {
   n: number; c: number; groups: number; spatial: number; eps: number;
+  /** An activation applied to the normalised output in the same pass (its gradient folded into the backward). */
+  activation: 'none' | 'silu';
 }
 
 /** Activations whose backward {@link Backend.unaryBackward} computes in one pass. */
@@ -249,11 +251,12 @@ export interface Backend {
    */
   groupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void;
   /**
-   * GroupNorm backward in two kernels: with x̂ = (x − mean)·rstd and ĝ = g·weight, per (sample, group)
+   * GroupNorm backward in two kernels (with the SiLU epilogue, g is first multiplied by SiLU′ at the recomputed
+   * pre-activation, for which `bias` is needed): with x̂ = (x − mean)·rstd and ĝ = g·weight, per (sample, group)
    * `dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`; per channel `dWeight = Σ g·x̂`, `dBias = Σ g` (each optional).
    */
   groupNormBackward(
-    x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
     dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: GroupNormParams,
   ): void;
 

@@ -2,8 +2,13 @@
 // (two passes for the variance, like the op-by-op path), then normalises; the backward does the same for its two
 // sums and writes per-(sample, channel) partials that a second kernel sums over the samples.
 import { paramsWgsl } from '../backend/webgpu/gpu-context.js';
+import { MATH_PRELUDE } from './prelude.js';
+import { unaryMathFor } from './unary-math.js';
 
 export const NORM_WG = 256;
+
+/** SiLU's derivative at `x`, as the one-pass activation backward computes it. */
+const UNARY_SILU_GRAD = 'sigmoid_f(x) * (x * sigmoid_f(-x) + 1.0)';
 
 const HEAD = `var<workgroup> red: array<f32, ${NORM_WG}>;
 fn reduce_wg(v: f32, lid: u32) -> f32 {
@@ -16,13 +21,25 @@ fn reduce_wg(v: f32, lid: u32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+}
+var<workgroup> red2: array<vec2<f32>, ${NORM_WG}>;
+fn reduce_wg2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red2[lid] = v;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red2[lid] = red2[lid] + red2[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red2[0];
+  workgroupBarrier();
+  return r;
 }`;
 
 const ENTRY = `@compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>)`;
 
 /** Params: [groupsTotal, c, groups, spatial, eps]. Bindings: x, (weight), (bias), y, mean, rstd. */
-export function groupNormForwardWgsl(hasW: boolean, hasB: boolean): string {
+export function groupNormForwardWgsl(hasW: boolean, hasB: boolean, silu: boolean): string {
   let b = 1;
   const decl = [
     `@group(0) @binding(${b++}) var<storage, read> X: array<f32>;`,
@@ -32,7 +49,7 @@ export function groupNormForwardWgsl(hasW: boolean, hasB: boolean): string {
     `@group(0) @binding(${b++}) var<storage, read_write> MU: array<f32>;`,
     `@group(0) @binding(${b++}) var<storage, read_write> RS: array<f32>;`,
   ].join('\n');
-  return `${paramsWgsl(5)}${decl}
+  return `${paramsWgsl(5)}${silu ? MATH_PRELUDE + unaryMathFor('silu_f(x)') : ''}${decl}
 ${HEAD}
 ${ENTRY} {
   let gi = wid.x + wid.y * nwg.x;
@@ -54,7 +71,8 @@ ${ENTRY} {
   for (var i = lid; i < m; i = i + ${NORM_WG}u) {
     let c = c0 + i / hw;
     let scale = ${hasW ? 'r * W[c]' : 'r'};
-    Y[base + i] = (X[base + i] - mu) * scale${hasB ? ' + B[c]' : ''};
+    let pre = (X[base + i] - mu) * scale${hasB ? ' + B[c]' : ''};
+    Y[base + i] = ${silu ? 'silu_f(pre)' : 'pre'};
   }
 }`;
 }
@@ -63,18 +81,27 @@ ${ENTRY} {
  * Params: [groupsTotal, c, groups, spatial]. Bindings: x, g, (weight), mean, rstd, dx, partial (2·n·c: Σ g·x̂ then
  * Σ g per sample and channel).
  */
-export function groupNormBackwardWgsl(hasW: boolean): string {
+export function groupNormBackwardWgsl(hasW: boolean, hasB: boolean, silu: boolean): string {
   let b = 1;
   const decl = [
     `@group(0) @binding(${b++}) var<storage, read> X: array<f32>;`,
     `@group(0) @binding(${b++}) var<storage, read> G: array<f32>;`,
     hasW ? `@group(0) @binding(${b++}) var<storage, read> W: array<f32>;` : '',
+    silu && hasB ? `@group(0) @binding(${b++}) var<storage, read> B: array<f32>;` : '',
     `@group(0) @binding(${b++}) var<storage, read> MU: array<f32>;`,
     `@group(0) @binding(${b++}) var<storage, read> RS: array<f32>;`,
     `@group(0) @binding(${b++}) var<storage, read_write> DX: array<f32>;`,
     `@group(0) @binding(${b++}) var<storage, read_write> PART: array<f32>;`,
   ].join('\n');
-  return `${paramsWgsl(4)}${decl}
+  // The incoming gradient, taken through the SiLU epilogue at the recomputed pre-activation when there is one.
+  const gpre = silu
+    ? `fn gpre(i: u32, c: u32, mu: f32, r: f32) -> f32 {
+  let x = (X[i] - mu) * (${hasW ? 'r * W[c]' : 'r'})${hasB ? ' + B[c]' : ''};
+  return G[i] * (${UNARY_SILU_GRAD});
+}`
+    : `fn gpre(i: u32, c: u32, mu: f32, r: f32) -> f32 { return G[i]; }`;
+  return `${paramsWgsl(4)}${silu ? MATH_PRELUDE + unaryMathFor(UNARY_SILU_GRAD) : ''}${decl}
+${gpre}
 ${HEAD}
 ${ENTRY} {
   let gi = wid.x + wid.y * nwg.x;
@@ -98,12 +125,13 @@ ${ENTRY} {
     var sgx = 0.0;
     var sg = 0.0;
     for (var i = lid; i < hw; i = i + ${NORM_WG}u) {
-      let gv = G[o + i];
+      let gv = gpre(o + i, c0 + k, mu, r);
       sgx = sgx + gv * ((X[o + i] - mu) * r);
       sg = sg + gv;
     }
-    let tgx = reduce_wg(sgx, lid);
-    let tg = reduce_wg(sg, lid);
+    let t2 = reduce_wg2(vec2<f32>(sgx, sg), lid);
+    let tgx = t2.x;
+    let tg = t2.y;
     let w = ${hasW ? 'W[c0 + k]' : '1.0'};
     if (lid == 0u) { PART[n * c + c0 + k] = tgx; PART[total + n * c + c0 + k] = tg; }
     a = a + w * tg;
@@ -114,7 +142,7 @@ ${ENTRY} {
   for (var i = lid; i < m; i = i + ${NORM_WG}u) {
     let w = ${hasW ? 'W[c0 + i / hw]' : '1.0'};
     let xh = (X[base + i] - mu) * r;
-    DX[base + i] = r * (G[base + i] * w - a - xh * bsum);
+    DX[base + i] = r * (gpre(base + i, c0 + i / hw, mu, r) * w - a - xh * bsum);
   }
 }`;
 }

@@ -174,6 +174,8 @@ export interface GroupNormOptions extends LayerOptions {
   eps?: number;
   /** Learn a per-channel scale and shift (default true). */
   affine?: boolean;
+  /** Apply SiLU to the output in the same kernel (`'silu'`; default `'none'`). */
+  activation?: 'none' | 'silu';
 }
 
 /**
@@ -188,6 +190,8 @@ export class GroupNorm extends Module {
   readonly numChannels: number;
   readonly eps: number;
   readonly affine: boolean;
+  /** The activation fused into the output (see {@link GroupNormOptions.activation}). */
+  readonly activation: 'none' | 'silu';
   weight: Parameter | null = null;
   bias: Parameter | null = null;
 
@@ -199,6 +203,8 @@ export class GroupNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     checkEps('GroupNorm', this.eps);
     this.affine = options.affine ?? true;
+    this.activation = options.activation ?? 'none';
+    check(this.activation === 'none' || this.activation === 'silu', 'GroupNorm', `activation must be 'none' or 'silu', got '${String(this.activation)}'`);
     if (this.affine) {
       this.weight = newParameter([numChannels], 1, options.backend);
       this.bias = newParameter([numChannels], 0, options.backend);
@@ -207,11 +213,11 @@ export class GroupNorm extends Module {
 
   forward(x: Tensor): Tensor {
     check(x.ndim >= 2 && x.shape[1] === this.numChannels, 'GroupNorm', `expected input (N, ${this.numChannels}, ...), got shape ${fmtShape(x.shape)}`);
-    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps, { activation: this.activation });
   }
 
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}${this.activation === 'none' ? '' : `, activation=${this.activation}`}`;
   }
 }
 

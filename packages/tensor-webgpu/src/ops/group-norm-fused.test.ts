@@ -72,4 +72,36 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused groupNorm on %s'
     expect(r.ok, JSON.stringify(r.errors)).toBe(true);
     dispose([x, w, u]);
   });
+
+  it('SiLU epilogue: one kernel forward, two backward; = silu(groupNorm) and its gradients; double backward', async () => {
+    const x = randn(shape, { backend: b, generator: gen, std: 2 }).requiresGrad_();
+    const w = randn([12], { backend: b, generator: gen }).requiresGrad_();
+    const bias = randn([12], { backend: b, generator: gen }).requiresGrad_();
+    const fwd = await profile(() => F.groupNorm(x, 4, w, bias, 1e-5, { activation: 'silu' }), { backend: b });
+    expect(fwd.calls).toBe(1);
+    const plain = F.silu(F.groupNorm(x, 4, w, bias));
+    expectClose(Array.from(await fwd.result.data()), Array.from(await plain.data()), { rtol: 1e-5, atol: 1e-6 }, 'forward');
+    const g = randn(shape, { backend: b, generator: gen });
+    const bwd = await profile(() => grad(fwd.result, [x, w, bias], { gradOutputs: [g], retainGraph: true }), { backend: b });
+    expect(bwd.calls).toBe(b.name === 'cpu' ? 1 : 2);
+    const want = grad(plain, [x, w, bias], { gradOutputs: [g], retainGraph: true });
+    const viaOps = grad(fwd.result, [x, w, bias], { gradOutputs: [g], retainGraph: true, createGraph: true });
+    for (let i = 0; i < 3; i++) {
+      const got = Array.from(await bwd.result[i]!.data());
+      expectClose(got, Array.from(await want[i]!.data()), { rtol: 1e-4, atol: 1e-5 }, `grad ${i} vs silu(groupNorm)`);
+      expectClose(Array.from(await viaOps[i]!.data()), Array.from(await want[i]!.data()), { rtol: 1e-4, atol: 1e-5 }, `ops grad ${i}`);
+    }
+    const xs = randn([2, 4, 3, 2], { backend: b, generator: gen });
+    const ws = randn([4], { backend: b, generator: gen });
+    const bs = randn([4], { backend: b, generator: gen });
+    const u = randn([2, 4, 3, 2], { backend: b, generator: gen });
+    const fn = (x0: Tensor, wi: Tensor, bi: Tensor) =>
+      enableGrad(() => {
+        const xi = x0.requiresGrad ? x0 : x0.detach().requiresGrad_();
+        return grad(F.groupNorm(xi, 2, wi, bi, 1e-5, { activation: 'silu' }).mul(u).sum(), [xi], { createGraph: true })[0]!;
+      });
+    const r = await gradcheck(fn, [xs, ws, bs], { eps: 1e-2, atol: 1e-2, rtol: 1e-2 });
+    expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+    dispose([x, w, bias, fwd.result, plain, g, bwd.result, want, viaOps, xs, ws, bs, u]);
+  });
 });

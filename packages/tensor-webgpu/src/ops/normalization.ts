@@ -34,6 +34,12 @@ export interface InstanceNormOptions {
   eps?: number;
 }
 
+/** Options of {@link groupNorm}. */
+export interface GroupNormFnOptions {
+  /** Applied to the output in the same kernel: `'silu'` (x·σ(x)) or `'none'` (default). */
+  activation?: 'none' | 'silu';
+}
+
 /** Checks that an optional per-channel parameter is 1-D of length `c`. */
 function checkParam(op: string, name: string, t: Tensor | null | undefined, c: number, x: Tensor): void {
   if (!t) return;
@@ -123,12 +129,16 @@ export function batchNorm(
 
 /**
  * Group normalisation: channels of (N, C, …) input are split into `numGroups` groups, each normalised with
- * its own mean and biased variance, then the per-channel affine `weight`/`bias` is applied.
+ * its own mean and biased variance, then the per-channel affine `weight`/`bias` is applied, and optionally SiLU
+ * (`activation: 'silu'`, in the same kernel; its gradient is folded into the backward's).
  *
  * @example
  * groupNorm(x, 4, gamma, beta); // x: [N, 16, H, W]
+ * groupNorm(x, 4, gamma, beta, 1e-5, { activation: 'silu' }); // = silu(groupNorm(x, 4, gamma, beta))
  */
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+export function groupNorm(
+  x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5, options: GroupNormFnOptions = {},
+): Tensor {
   const op = 'groupNorm';
   backendOf(op, x);
   requireFloat(op, x);
@@ -138,14 +148,17 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   check(Number.isInteger(numGroups) && numGroups > 0 && c % numGroups === 0, op, `numGroups ${numGroups} must be a positive divisor of the ${c} channels of ${fmtShape(x.shape)}`);
   checkParam(op, 'weight', weight, c, x);
   checkParam(op, 'bias', bias, c, x);
+  const activation = options.activation ?? 'none';
+  check(activation === 'none' || activation === 'silu', op, `activation must be 'none' or 'silu', got '${String(activation)}'`);
   const bshape = channelShape(x);
-  if (x.size > 0) return fusedGroupNorm(x, numGroups, weight ?? null, bias ?? null, eps);
+  if (x.size > 0) return fusedGroupNorm(x, numGroups, weight ?? null, bias ?? null, eps, activation);
   return tidy(() => {
     const v = reshape(x, [n, numGroups, x.size / Math.max(n * numGroups, 1)]);
     const [m, va] = moments(v, 2);
     const y = reshape(normalize(v, m, va, eps, null, null), x.shape);
     const w = weight ? mul(y, reshape(weight, bshape)) : y;
-    return bias ? add(w, reshape(bias, bshape)) : w;
+    const out = bias ? add(w, reshape(bias, bshape)) : w;
+    return activation === 'silu' ? unaryOp('silu', out) : out;
   });
 }
 
@@ -153,40 +166,51 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
  * GroupNorm through the backend's fused primitives: one kernel forward, two backward. With `createGraph` the backward
  * is written in differentiable ops instead (the same formula), so gradients of gradients work.
  */
-function fusedGroupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+function fusedGroupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps: number, activation: 'none' | 'silu'): Tensor {
   const op = 'groupNorm';
   const b = x.backend;
   const [n, c] = [x.shape[0]!, x.shape[1]!];
-  const p = { n, c, groups, spatial: x.size / (n * c), eps };
+  const p = { n, c, groups, spatial: x.size / (n * c), eps, activation };
   const out = empty(op, b, x.shape, 'float32');
   const mu = empty(op, b, [n * groups], 'float32');
   const rs = empty(op, b, [n * groups], 'float32');
   b.groupNormForward(x.buf(op), weight?.buf(op) ?? null, bias?.buf(op) ?? null, out.buf(op), mu.buf(op), rs.buf(op), p);
   const result = record(op, out, [x, weight, bias], (g, saved) => {
-    const [xs, ms, rss, ws] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
-    if (isGradEnabled()) return groupNormBackwardOps(g, xs, ws ?? null, bias !== null, groups, eps);
+    const [xs, ms, rss] = saved as [Tensor, Tensor, Tensor];
+    const ws = weight ? saved[3]! : null;
+    const bs = bias ? saved[weight ? 4 : 3]! : null;
+    if (isGradEnabled()) return groupNormBackwardOps(g, xs, ws, bs, groups, eps, activation);
     const dx = empty(op, b, x.shape, 'float32');
     const dw = ws ? empty(op, b, [c], 'float32') : null;
-    const db = bias ? empty(op, b, [c], 'float32') : null;
-    b.groupNormBackward(xs.buf(op), g.buf(op), ws?.buf(op) ?? null, ms.buf(op), rss.buf(op), dx.buf(op), dw?.buf(op) ?? null, db?.buf(op) ?? null, p);
+    const db = bs ? empty(op, b, [c], 'float32') : null;
+    b.groupNormBackward(xs.buf(op), g.buf(op), ws?.buf(op) ?? null, bs?.buf(op) ?? null, ms.buf(op), rss.buf(op), dx.buf(op), dw?.buf(op) ?? null, db?.buf(op) ?? null, p);
     return [dx, dw, db];
-  }, weight ? [x, mu, rs, weight] : [x, mu, rs]);
+  }, [x, mu, rs, ...(weight ? [weight] : []), ...(bias ? [bias] : [])]);
   mu.dispose();
   rs.dispose();
   return result;
 }
 
 /** GroupNorm's input, weight and bias gradients in differentiable ops (the fused backward's formula). */
-function groupNormBackwardOps(g: Tensor, x: Tensor, weight: Tensor | null, hasBias: boolean, groups: number, eps: number): (Tensor | null)[] {
+function groupNormBackwardOps(g0: Tensor, x: Tensor, weight: Tensor | null, bias: Tensor | null, groups: number, eps: number, activation: 'none' | 'silu'): (Tensor | null)[] {
   const [n, c] = [x.shape[0]!, x.shape[1]!];
   const bshape = channelShape(x);
   const others = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const hasBias = bias !== null;
   return tidy(() => {
     const shape3 = [n, groups, x.size / (n * groups)];
     const v = reshape(x, shape3);
     const [m, va] = moments(v, 2);
     const r = unaryOp('rsqrt', add(va, eps));
     const xh = mul(sub(v, m), r);
+    let g = g0;
+    if (activation === 'silu') {
+      // Through SiLU first: g·σ(u)(1 + u·σ(−u)) at the pre-activation u = x̂·weight + bias.
+      const xhFull = reshape(xh, x.shape);
+      const w1 = weight ? mul(xhFull, reshape(weight, bshape)) : xhFull;
+      const u = bias ? add(w1, reshape(bias, bshape)) : w1;
+      g = mul(g0, mul(unaryOp('sigmoid', u), add(mul(u, unaryOp('sigmoid', unaryOp('neg', u))), 1)));
+    }
     const gv = reshape(weight ? mul(g, reshape(weight, bshape)) : g, shape3);
     const a = mean(gv, 2, true);
     const bb = mean(mul(gv, xh), 2, true);

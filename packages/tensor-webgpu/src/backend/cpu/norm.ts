@@ -1,6 +1,10 @@
 // GroupNorm forward and backward on the CPU in a few passes per (sample, group), accumulating in float64.
 import type { BackendBuffer, GroupNormParams } from '../backend.js';
 import { arr } from './cpu-buffer.js';
+import { UNARY_BACKWARD_CPU, UNARY_CPU } from './elementwise.js';
+
+const silu = (v: number) => UNARY_CPU.silu(v, 0, 0);
+const siluGrad = (v: number) => UNARY_BACKWARD_CPU.silu(v, 0);
 
 export function cpuGroupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void {
   const X = arr(x), Y = arr(out), W = weight ? arr(weight) : null, B = bias ? arr(bias) : null, MU = arr(mean), RS = arr(rstd);
@@ -24,18 +28,35 @@ export function cpuGroupNormForward(x: BackendBuffer, weight: BackendBuffer | nu
       const scale = W ? Math.fround(r * W[c0 + k]!) : r;
       const b = B ? B[c0 + k]! : 0;
       const o = base + k * p.spatial;
-      for (let i = 0; i < p.spatial; i++) Y[o + i] = (X[o + i]! - mu) * scale + b;
+      if (p.activation === 'silu') for (let i = 0; i < p.spatial; i++) Y[o + i] = silu(Math.fround((X[o + i]! - mu) * scale + b));
+      else for (let i = 0; i < p.spatial; i++) Y[o + i] = (X[o + i]! - mu) * scale + b;
     }
   }
 }
 
 export function cpuGroupNormBackward(
-  x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+  x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
   dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: GroupNormParams,
 ): void {
-  const X = arr(x), G = arr(g), W = weight ? arr(weight) : null, MU = arr(mean), RS = arr(rstd), DX = arr(dx);
+  const X = arr(x), W = weight ? arr(weight) : null, B = bias ? arr(bias) : null, MU = arr(mean), RS = arr(rstd), DX = arr(dx);
   const cpg = p.c / p.groups;
   const m = cpg * p.spatial;
+  // With the SiLU epilogue the incoming gradient is first taken through SiLU at the recomputed pre-activation.
+  let G = arr(g);
+  if (p.activation === 'silu') {
+    const G0 = G;
+    const Gs = new Float64Array(G0.length);
+    for (let gi = 0; gi < p.n * p.groups; gi++) {
+      const c0 = (gi % p.groups) * cpg;
+      for (let k = 0; k < cpg; k++) {
+        const scale = W ? Math.fround(RS[gi]! * W[c0 + k]!) : RS[gi]!;
+        const b = B ? B[c0 + k]! : 0;
+        const o = gi * m + k * p.spatial;
+        for (let i = 0; i < p.spatial; i++) Gs[o + i] = G0[o + i]! * siluGrad(Math.fround((X[o + i]! - MU[gi]!) * scale + b));
+      }
+    }
+    G = Gs as unknown as typeof G0;
+  }
   const dw = new Float64Array(p.c), db = new Float64Array(p.c);
   for (let gi = 0; gi < p.n * p.groups; gi++) {
     const base = gi * m;

@@ -80,7 +80,12 @@ describe.skipIf(!hasGpu)('a training loop that never awaits (child process)', ()
     }
     // The bound was reached (lavapipe is slower than the loop) and waited on.
     expect(out.bound.throttleWaits).toBeGreaterThan(0);
-    // Flat: no queue builds up, so RSS after warm-up stays within a few MiB (measured +8 to +11 MiB over 1,800 steps).
-    expect(last.rssMiB - warm.rssMiB).toBeLessThan(32);
+    // Flat: no queue builds up. RSS still settles for a while after warm-up (allocator and driver caches: +8 to +39 MiB
+    // over steps 200–2,000 measured, under varying load), then stops growing: over the second half (1,000 steps)
+    // measured +2 to +3 MiB, where the loop that never awaits grows by +17 MiB (its queue still lengthening).
+    const mid = out.samples.find((s) => s.step >= out.steps / 2)!;
+    console.log(`throttled soak RSS: +${(last.rssMiB - warm.rssMiB).toFixed(1)} MiB after warm-up, +${(last.rssMiB - mid.rssMiB).toFixed(1)} MiB over the second half`);
+    expect(last.rssMiB - mid.rssMiB).toBeLessThan(10);
+    expect(last.rssMiB - warm.rssMiB).toBeLessThan(64);
   });
 });

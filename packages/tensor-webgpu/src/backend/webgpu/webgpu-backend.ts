@@ -182,9 +182,9 @@ export class WebGpuBackend implements Backend {
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void { gpuGridSample(this.ctx, x, grid, out, p); }
   groupNormForward(x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void { gpuGroupNormForward(this.ctx, x, w, b, out, mean, rstd, p); }
   groupNormBackward(
-    x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
     dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: GroupNormParams,
-  ): void { gpuGroupNormBackward(this.ctx, x, g, w, mean, rstd, dx, dw, db, p); }
+  ): void { gpuGroupNormBackward(this.ctx, x, g, w, b, mean, rstd, dx, dw, db, p); }
   adamUpdate(
     p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
     pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, q: AdamUpdateParams,
