@@ -126,6 +126,7 @@ ${ENTRY} {
     var sg = 0.0;
     for (var i = lid; i < hw; i = i + ${NORM_WG}u) {
       let gv = gpre(o + i, c0 + k, mu, r);
+      ${silu ? 'DX[o + i] = gv; // kept for the second pass: SiLU derivative once per element' : ''}
       sgx = sgx + gv * ((X[o + i] - mu) * r);
       sg = sg + gv;
     }
@@ -139,10 +140,11 @@ ${ENTRY} {
   }
   a = a / f32(m);
   bsum = bsum / f32(m);
+  ${silu ? 'storageBarrier();' : ''}
   for (var i = lid; i < m; i = i + ${NORM_WG}u) {
     let w = ${hasW ? 'W[c0 + i / hw]' : '1.0'};
     let xh = (X[base + i] - mu) * r;
-    DX[base + i] = r * (gpre(base + i, c0 + i / hw, mu, r) * w - a - xh * bsum);
+    DX[base + i] = r * (${silu ? 'DX[base + i]' : 'G[base + i]'} * w - a - xh * bsum);
   }
 }`;
 }
