@@ -11,8 +11,10 @@
 //
 // Run time: RADIX_PROOF_SECONDS of training (default 600) + under a minute for grids. Run it niced, e.g.
 //   nice -n 10 node examples/train-gan-ihc.mjs
-// Env: RADIX_BACKEND (auto), RADIX_PROOF_SECONDS, RADIX_PROOF_OUT (scratch folder, default a fresh temp folder).
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+// Env: RADIX_BACKEND (auto), RADIX_PROOF_SECONDS, RADIX_PROOF_OUT (scratch folder, default a fresh temp folder),
+//   RADIX_PROOF_CONTINUE=1 (continue the run in RADIX_PROOF_OUT for another budget; trainGan resumes exactly from its
+//   checkpoint; curves, times and results cover all sessions), RADIX_PROOF_RESULTS (default examples/results/gan-ihc/).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +24,13 @@ import { CLASSES, sharedPixels, splitByRegion, stainLabel } from './ihc-patches.
 import { firstLastMean, smooth, svgPlot, writeAtomic } from './proof-util.mjs';
 
 const budget = Number(process.env.RADIX_PROOF_SECONDS ?? 600);
-const results = fileURLToPath(new URL('./results/gan-ihc/', import.meta.url));
+const results = process.env.RADIX_PROOF_RESULTS ?? fileURLToPath(new URL('./results/gan-ihc/', import.meta.url));
+const resume = process.env.RADIX_PROOF_CONTINUE === '1';
+if (resume && !process.env.RADIX_PROOF_OUT) throw new Error('RADIX_PROOF_CONTINUE=1 needs RADIX_PROOF_OUT (the scratch folder of the run to continue)');
 const scratch = process.env.RADIX_PROOF_OUT ?? mkdtempSync(join(tmpdir(), 'radix-gan-ihc-'));
+const historyPath = join(scratch, 'proof-history.json');
+const history = resume && existsSync(historyPath) ? JSON.parse(readFileSync(historyPath, 'utf8')) : { sessions: [] };
+if (resume && history.sessions.length === 0) throw new Error(`${historyPath} is missing: ${scratch} holds no proof run to continue`);
 mkdirSync(results, { recursive: true });
 const load0 = loadavg();
 const backend = await init({ backend: process.env.RADIX_BACKEND ?? 'auto' });
@@ -67,7 +74,8 @@ const options = {
 // (resume: exact, from outDir/checkpoint.safetensors), until the budget is spent.
 const chunk = 25;
 const t0 = performance.now();
-let steps = 0;
+const startStep = history.sessions.at(-1)?.toStep ?? 0;
+let steps = startStep;
 let last = null;
 while ((performance.now() - t0) / 1000 < budget) {
   last = await trainGan({ G, D, gEma, head }, {
@@ -82,8 +90,11 @@ while ((performance.now() - t0) / 1000 < budget) {
   if (last.status !== 'done') throw new Error(`GAN training stopped: ${last.message}`);
   steps = last.steps;
 }
-const trainSeconds = (performance.now() - t0) / 1000;
-console.log(`trained ${steps} minibatches (${((steps * batch) / 1000).toFixed(2)} kimg) in ${trainSeconds.toFixed(0)} s`);
+const sessionSeconds = (performance.now() - t0) / 1000;
+console.log(`trained minibatches ${startStep}→${steps} (${((steps * batch) / 1000).toFixed(2)} kimg in all) in ${sessionSeconds.toFixed(0)} s`);
+history.sessions.push({ date: new Date().toISOString(), fromStep: startStep, toStep: steps, seconds: sessionSeconds, loadAverage: { start: load0, end: loadavg() } });
+writeAtomic(historyPath, JSON.stringify(history));
+const trainSeconds = history.sessions.reduce((a, x) => a + x.seconds, 0);
 
 // Curves from the trainer's log (one line per minibatch).
 const log = readFileSync(join(scratch, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => typeof r.kimg === 'number' && r.event === undefined);
@@ -134,7 +145,7 @@ const summary = {
   data: { image: 'examples/data/ihc.png', size, classes: CLASSES, train: split.train.labels.length, test: split.test.labels.length, trainCounts, testCounts, sharedPixels: 0, split: 'splitByRegion: 64-px squares, 20 % held out (seed 7); train patches every 16 px, test every 32 px' },
   networks: { G: gConfig, D: dConfig, head: 'D2DCEHead(32 features, 3 classes, embed 32)' },
   training: { batch, ada, loss: 'logistic (non-saturating) + D2D-CE (λ 0.25, margin 0.98, τ 0.25)', r1: 'γ = 0.0002·32²/8 = 0.0256, lazy every 16 minibatches', emaKimg: options.emaKimg, balanced: true, budgetSeconds: budget, chunkSteps: chunk },
-  minibatches: steps, kimg: (steps * batch) / 1000, trainSeconds, kimgPerSec: (steps * batch) / 1000 / trainSeconds, minibatchesPerSec: steps / trainSeconds,
+  minibatches: steps, kimg: (steps * batch) / 1000, trainSeconds, sessions: history.sessions, kimgPerSec: (steps * batch) / 1000 / trainSeconds, minibatchesPerSec: steps / trainSeconds,
   curves: {
     'G/loss': { firstTenPercentMean: g.first, lastTenPercentMean: g.last },
     'D/loss': { firstTenPercentMean: d.first, lastTenPercentMean: d.last },
@@ -153,7 +164,7 @@ writeAtomic(join(results, 'README.md'), [
   '',
   `- Data: ${split.train.labels.length} training patches (${CLASSES.join('/')}: ${trainCounts.join('/')}) and ${split.test.labels.length} test patches (${testCounts.join('/')}) from separate 64-px squares (no shared pixel), labelled by colour deconvolution.`,
   `- Networks: StyleGAN2 G (skip, 32 channels, z = w = 64, conditional mapping) and resnet D with a D2D-CE head; ADA (target ${ada.target}, ${ada.kimg} kimg), lazy R1, G EMA, class-balanced sampling, batch ${batch}.`,
-  `- Training: **${steps} minibatches = ${f(summary.kimg, 2)} kimg in ${f(trainSeconds, 0)} s (${f(summary.kimgPerSec, 4)} kimg/s, ${f(summary.minibatchesPerSec, 3)} minibatches/s)** for a budget of ${budget} s.`,
+  `- Training: **${steps} minibatches = ${f(summary.kimg, 2)} kimg in ${f(trainSeconds, 0)} s (${f(summary.kimgPerSec, 4)} kimg/s, ${f(summary.minibatchesPerSec, 3)} minibatches/s)**, ${history.sessions.length > 1 ? `in ${history.sessions.length} sessions (${history.sessions.map((x) => `minibatches ${x.fromStep}→${x.toStep} in ${f(x.seconds, 0)} s`).join(', ')}; each later one resumed exactly from the checkpoint)` : `for a budget of ${budget} s`}; trainGan runs in chunks of ${chunk} minibatches, so a session ends up to one chunk past its budget.`,
   `- Losses (mean of first → last 10 % of minibatches): G ${f(g.first)} → ${f(g.last)}, D ${f(d.first)} → ${f(d.last)}; ADA p ends at ${f(summary.curves.pFinal ?? 0, 4)} (max ${f(summary.curves.pMax, 4)}). See \`curves.svg\` / \`curves.json\`.`,
   `- Conditioning: of ${perClass} images generated per class, the colour-deconvolution label matches the requested class for ${CLASSES.map((c, k) => `${c} ${f(agreement[k] * 100, 0)} %`).join(', ')} (mean ${f(summary.conditioning.meanAgreement * 100, 0)} %, chance 33 %).`,
   '',
