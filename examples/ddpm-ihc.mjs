@@ -7,8 +7,10 @@
 // Run time: RADIX_PROOF_SECONDS of training (default 600) + about a minute of sampling. Run it niced, e.g.
 //   nice -n 10 node examples/ddpm-ihc.mjs
 // Env: RADIX_BACKEND (auto), RADIX_PROOF_SECONDS, RADIX_PROOF_DDIM_STEPS (25), RADIX_PROOF_OUT (scratch folder,
-//   default a fresh temp folder).
-import { mkdirSync, mkdtempSync } from 'node:fs';
+//   default a fresh temp folder), RADIX_PROOF_CONTINUE=1 (continue the run in RADIX_PROOF_OUT for another budget: the
+//   trainer resumes exactly from its checkpoint; curves, times and results cover all sessions), RADIX_PROOF_RESULTS
+//   (results folder, default examples/results/ddpm-ihc/).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +20,14 @@ import { sharedPixels, splitByRegion } from './ihc-patches.mjs';
 import { firstLastMean, smooth, svgPlot, writeAtomic } from './proof-util.mjs';
 
 const budget = Number(process.env.RADIX_PROOF_SECONDS ?? 600);
-const results = fileURLToPath(new URL('./results/ddpm-ihc/', import.meta.url));
+const results = process.env.RADIX_PROOF_RESULTS ?? fileURLToPath(new URL('./results/ddpm-ihc/', import.meta.url));
+const resume = process.env.RADIX_PROOF_CONTINUE === '1';
+if (resume && !process.env.RADIX_PROOF_OUT) throw new Error('RADIX_PROOF_CONTINUE=1 needs RADIX_PROOF_OUT (the scratch folder of the run to continue)');
 const scratch = process.env.RADIX_PROOF_OUT ?? mkdtempSync(join(tmpdir(), 'radix-ddpm-ihc-'));
+// Per-step losses and cumulative training seconds of every session of this run (the trainer's log keeps losses only).
+const historyPath = join(scratch, 'proof-history.json');
+const history = resume && existsSync(historyPath) ? JSON.parse(readFileSync(historyPath, 'utf8')) : { steps: [], loss: [], seconds: [], sessions: [] };
+if (resume && history.sessions.length === 0) throw new Error(`${historyPath} is missing: ${scratch} holds no proof run to continue`);
 mkdirSync(results, { recursive: true });
 const load0 = loadavg();
 const backend = await init({ backend: process.env.RADIX_BACKEND ?? 'auto' });
@@ -45,21 +53,35 @@ const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'li
 const train = { batchSize: 8, lr: 1e-3, warmupSteps: 20, lrSchedule: 'constant', gradClip: 1, randomFlip: true, seed: 1 };
 const t0 = performance.now();
 const times = [];
+const secondsBefore = history.seconds.at(-1) ?? 0;
 let trainer;
 trainer = new DiffusionTrainer(unet, scheduler, data, {
-  out: scratch, steps: 100000, ...train, checkpointEvery: 100000, sampleEvery: 0, evalEvery: 0, logEvery: 10,
+  out: scratch, steps: 100000, ...train, checkpointEvery: 100000, sampleEvery: 0, evalEvery: 0, logEvery: 10, resume,
   onNotice: (m) => console.log(`note: ${m}`),
   onStep: (s) => {
     const sec = (performance.now() - t0) / 1000;
     times.push(sec);
-    if (s.step % 10 === 0) console.log(`step ${String(s.step).padStart(5)}  loss ${s.loss.toFixed(4)}  ${(s.step / sec).toFixed(3)} steps/s  ${sec.toFixed(0)} s`);
+    if (s.step % 10 === 0) console.log(`step ${String(s.step).padStart(5)}  loss ${s.loss.toFixed(4)}  ${(times.length / sec).toFixed(3)} steps/s  ${sec.toFixed(0)} s`);
     if (sec >= budget) trainer.requestStop();
   },
 });
-const r = await trainer.train();
-const trainSeconds = (performance.now() - t0) / 1000;
+const r = await trainer.train(); // with `resume`, it first restores the newest checkpoint of the scratch folder
+const startStep = r.step - r.losses.length;
+const sessionSeconds = (performance.now() - t0) / 1000;
 trainer.dispose();
-console.log(`stopped (${r.status}) at step ${r.step} after ${trainSeconds.toFixed(0)} s: ${r.stepsPerSecond.toFixed(3)} steps/s in the loop; checkpoint ${r.lastCheckpoint}`);
+console.log(`stopped (${r.status}) at step ${r.step} after ${sessionSeconds.toFixed(0)} s: ${r.stepsPerSecond.toFixed(3)} steps/s in the loop; checkpoint ${r.lastCheckpoint}`);
+// Append this session to the run's history (cut to the step it resumed from, in case an earlier session went further).
+const keepN = history.steps.findIndex((st) => st > startStep);
+if (keepN >= 0) for (const k of ['steps', 'loss', 'seconds']) history[k] = history[k].slice(0, keepN);
+r.losses.forEach((l, i) => {
+  history.steps.push(startStep + i + 1);
+  history.loss.push(l);
+  history.seconds.push(Number((secondsBefore + times[i]).toFixed(2)));
+});
+history.sessions.push({ date: new Date().toISOString(), fromStep: startStep, toStep: r.step, seconds: sessionSeconds, stepsPerSecond: r.stepsPerSecond, loadAverage: { start: load0, end: loadavg() } });
+writeAtomic(historyPath, JSON.stringify(history));
+const trainSeconds = history.sessions.reduce((a, x) => a + x.seconds, 0);
+const loopStepsPerSecond = r.step / history.sessions.reduce((a, x) => a + (x.toStep - x.fromStep) / x.stepsPerSecond, 0);
 
 // DDIM sample grid from fixed noise, and a grid of real training patches for comparison.
 const ddimSteps = Number(process.env.RADIX_PROOF_DDIM_STEPS ?? 25);
@@ -92,10 +114,10 @@ const channelMeans = (px) => [0, 1, 2].map((c) => {
 });
 
 // Loss curve: every step's loss (the trainer's return), the first vs last 10 % and a plot.
-const losses = r.losses;
+const losses = history.loss;
 const fl = firstLastMean(losses);
 const load1 = loadavg();
-const curve = { steps: losses.map((_, i) => i + 1), loss: losses, seconds: times.slice(0, losses.length).map((t) => Number(t.toFixed(2))) };
+const curve = { steps: history.steps, loss: losses, seconds: history.seconds };
 writeAtomic(join(results, 'loss.json'), `${JSON.stringify(curve)}\n`);
 const w = Math.max(5, Math.floor(losses.length / 25));
 writeAtomic(join(results, 'loss.svg'), svgPlot([{
@@ -110,7 +132,8 @@ const summary = {
   data: { image: 'examples/data/ihc.png', patches: data.images.length, size: 32, split: 'training squares of splitByRegion (64 px, 20 % held out, seed 7)' },
   unet: unetConfig, parameters: params,
   training: { ...train, scheduler: 'DDPM, 1000 steps, linear β 1e-4…0.02, ε-prediction', budgetSeconds: budget },
-  steps: r.step, trainSeconds, stepsPerSecond: r.stepsPerSecond, imagesPerSecond: r.stepsPerSecond * train.batchSize,
+  steps: r.step, trainSeconds, stepsPerSecond: loopStepsPerSecond, imagesPerSecond: loopStepsPerSecond * train.batchSize,
+  sessions: history.sessions,
   loss: { firstTenPercentMean: fl.first, lastTenPercentMean: fl.last, window: fl.window, ratio: fl.last / fl.first, falls: fl.last < fl.first },
   sampling: { sampler: `DDIM, ${ddimSteps} steps, η = 0`, images: nSamples, seconds: sampleSeconds, channelMeans: channelMeans(sampleStats), realChannelMeans: channelMeans(realStats) },
   loadAverage: { start: load0, end: load1 }, cpus: 2,
@@ -125,7 +148,7 @@ writeAtomic(join(results, 'README.md'), [
   '',
   `- Data: ${data.images.length} training patches (32×32, cut every 16 px inside the training squares of the classifier example's region split).`,
   `- Model: UNet2DModel blockOutChannels [${unetConfig.blockOutChannels.join(', ')}], DownBlock2D × 2 / UpBlock2D × 2, mid block without attention, ${params.toLocaleString('en')} parameters; DDPM (ε, 1000 linear-β steps), AdamW lr ${train.lr} (constant after ${train.warmupSteps} warm-up steps), batch ${train.batchSize}, gradient clip ${train.gradClip}, random flips.`,
-  `- Training: **${r.step} steps in ${f(trainSeconds, 0)} s = ${f(r.stepsPerSecond)} steps/s (${f(r.stepsPerSecond * train.batchSize, 2)} images/s)** for a budget of ${budget} s.`,
+  `- Training: **${r.step} steps in ${f(trainSeconds, 0)} s = ${f(loopStepsPerSecond)} steps/s (${f(loopStepsPerSecond * train.batchSize, 2)} images/s)**, ${history.sessions.length > 1 ? `in ${history.sessions.length} sessions (${history.sessions.map((x) => `steps ${x.fromStep}→${x.toStep} in ${f(x.seconds, 0)} s`).join(', ')}; each later one resumed exactly from the checkpoint)` : `for a budget of ${budget} s`}.`,
   `- Loss (MSE of ε): mean of the first 10 % of steps **${f(fl.first, 4)}**, of the last 10 % **${f(fl.last, 4)}** (${f(fl.last / fl.first, 2)}× the start) — see \`loss.svg\` / \`loss.json\`.`,
   `- Samples: \`samples.png\`, ${nSamples} images by DDIM (${ddimSteps} steps, η = 0) from fixed noise, ${f(sampleSeconds, 0)} s; mean R/G/B ${summary.sampling.channelMeans.map((v) => f(v, 2)).join(' / ')} vs ${summary.sampling.realChannelMeans.map((v) => f(v, 2)).join(' / ')} for the real patches in \`real.png\`.`,
   '',
