@@ -2,7 +2,7 @@
 // (G main + D main + D R1, each with its Adam step; kimg/s) and generation (images/s) at 32² and 64² — against the same
 // networks in PyTorch (our reimplementation in src/gan-torch.py, checked against a fixture written by
 // stylegan2-ada-pytorch's own code) in the same run. PyTorch runs first, as a child process, before our WebGPU device.
-// Usage (after `npm run build`): node bench/gan.mjs [--reps 3] [--tag NAME] [--torch-device cpu|cuda] [--torch-threads 2]
+// Usage (after `npm run build`): node bench/gan.mjs [--reps 3] [--tag NAME] [--torch-device cpu|cuda] [--torch-threads 1]
 //   [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -21,14 +21,16 @@ const opt = (name, dflt) => {
 const reps = Number(opt('reps', '3'));
 const tag = opt('tag', '');
 const torchDevice = opt('torch-device', 'cpu');
-const torchThreads = Number(opt('torch-threads', '2'));
+// One PyTorch thread by default: on this shared 2-core machine two OpenMP threads spin-wait for each other whenever
+// other jobs hold a core (measured on 2026-12-02: StyleGAN2 G main at 32², batch 8, 1.6–3.5 s with 2 threads, 42 ms with 1).
+const torchThreads = Number(opt('torch-threads', '1'));
 const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3');
 const fixtures = fileURLToPath(new URL('../packages/gan/fixtures/networks/', import.meta.url));
 const load0 = loadavg();
 const cpus = () => availableParallelism();
 /** How far to trust single numbers, from the 1-minute load average at the start and the end of the run. */
 const contention = (a, b) => (Math.max(a[0], b[0]) > 2 * cpus()
-  ? 'heavily contended by other jobs: absolute times may be off by 2× or more; both sides ran in this one run, PyTorch first, PyTorch with 2 threads and lavapipe with one worker per core'
+  ? `heavily contended by other jobs: absolute times may be off by 2× or more; both sides ran in this one run, PyTorch first, PyTorch with ${torchThreads} thread${torchThreads === 1 ? '' : 's'} and lavapipe with one worker per core`
   : 'the machine is shared: treat single numbers as ±20 %');
 const t0 = performance.now();
 
@@ -92,7 +94,7 @@ const g = spec.cases[0].G;
 const md = [
   `# GAN bench — ${info.description}`,
   '',
-  `${meta.date} · Node ${meta.node} · backend ${gpu.name} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} threads)` : 'no PyTorch'} · median of ${reps} runs · ${elapsed.toFixed(0)} s in all.`,
+  `${meta.date} · Node ${meta.node} · backend ${gpu.name} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} thread${torch.threads === 1 ? "" : "s"})` : 'no PyTorch'} · median of ${reps} runs · ${elapsed.toFixed(0)} s in all.`,
   `Load average at start ${load0.map((l) => l.toFixed(2)).join(' / ')}, at end ${load1.map((l) => l.toFixed(2)).join(' / ')} on ${cpus()} cores (${contention(load0, load1)}).`,
   '',
   `Networks: StyleGAN2 G ('skip', z = w = ${g.zDim}, ${g.mappingKwargs.numLayers}-layer mapping, modulated/demodulated convs, FIR up-sampling, noise inputs) and D ('resnet', minibatch-stddev group 4), ${g.synthesisKwargs.channelMax} channels at every resolution, unconditional, float32.`,
