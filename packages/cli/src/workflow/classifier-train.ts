@@ -148,8 +148,9 @@ export async function trainClassifier(input: TrainClassifierInput): Promise<Trai
   let bestStep = 0;
   let bestWeights: Record<string, Float32Array | Int32Array> | null = null;
   let since = 0;
-  let lossSum = 0;
-  let lossCount = 0;
+  // The batch losses since the last validation, read back only there: no per-step wait on the device, so the host
+  // records the next step while the backend runs this one (same numbers: summed on the host in the same order).
+  let pending: Tensor[] = [];
   let step = 0;
   let stoppedEarly = false;
   net.train();
@@ -173,26 +174,26 @@ export async function trainClassifier(input: TrainClassifierInput): Promise<Trai
         return l.detach();
       });
       step++;
-      lossSum += await loss.item();
-      lossCount++;
-      loss.dispose();
+      pending.push(loss);
       if (step % s.evalEvery === 0 || step === s.maxSteps) {
+        let lossSum = 0;
+        for (const t of pending) lossSum += await t.item();
+        const lossCount = pending.length;
+        for (const t of pending) t.dispose();
+        pending = [];
         const { pred } = await predictClasses(net, val.images, size, backend);
         const valBal = balanced(pred, val.labels, k);
         const valAcc = pred.reduce((a, p, i) => a + (p === val.labels[i] ? 1 : 0), 0) / pred.length;
         history.push({ step, loss: lossSum / lossCount, valAccuracy: valAcc, valBalancedAccuracy: valBal });
         input.log?.(`step ${step}: loss ${(lossSum / lossCount).toFixed(4)}, val accuracy ${(valAcc * 100).toFixed(1)} %, balanced ${(valBal * 100).toFixed(1)} %`);
-        lossSum = 0;
-        lossCount = 0;
         if (valBal > best) {
           best = valBal;
           bestStep = step;
           since = 0;
-          bestWeights = {};
-          for (const [name, t] of Object.entries(net.stateDict())) {
-            bestWeights[name] = (await t.data()).slice() as Float32Array | Int32Array;
-            t.dispose();
-          }
+          const sd = Object.entries(net.stateDict());
+          const values = await Promise.all(sd.map(async ([, t]) => (await t.data()).slice() as Float32Array | Int32Array));
+          bestWeights = Object.fromEntries(sd.map(([name], i) => [name, values[i]!]));
+          for (const [, t] of sd) t.dispose();
         } else if (++since >= s.patience) {
           stoppedEarly = step < s.maxSteps;
           break;
@@ -207,6 +208,7 @@ export async function trainClassifier(input: TrainClassifierInput): Promise<Trai
       for (const t of [...Object.values(sd), ...Object.values(own)]) t.dispose();
     }
   } finally {
+    for (const t of pending) t.dispose();
     xTrain.dispose();
   }
   net.eval();

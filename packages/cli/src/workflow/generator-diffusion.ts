@@ -8,7 +8,7 @@ import { Generator, manualSeed, noGrad, randn, tensor, tidy, type Backend, type 
 import type { GeneratedSet, GenerateContext, GeneratorAdapter } from './generators.js';
 import { patchCount } from './patch-set.js';
 
-/** The `train` settings of a diffusion variant and their defaults (the demo's). */
+/** The `train` settings of a diffusion variant and their defaults (`radix demo` uses its own, smaller ones: see demo.ts). */
 export const DIFFUSION_TRAIN_DEFAULTS = Object.freeze({
   steps: 400,
   batchSize: 16,
@@ -104,11 +104,13 @@ export const diffusionAdapter: GeneratorAdapter = {
     for (let at = 0; at < labels.length; at += chunk) {
       const lab = labels.slice(at, at + chunk);
       let x: Tensor = randn([lab.length, 3, size, size], { generator: g, backend });
+      const classLabels = tensor(lab, { dtype: 'int32', backend });
       for (const t of ddim.timesteps) {
-        const next = noGrad(() => tidy(() => ddim.step(model.call(x, t, { classLabels: tensor(lab, { dtype: 'int32', backend }) }), t, x, { eta: 0 }).prevSample));
+        const next = noGrad(() => tidy(() => ddim.step(model.call(x, t, { classLabels }), t, x, { eta: 0 }).prevSample));
         x.dispose();
         x = next;
       }
+      classLabels.dispose();
       const img = tidy(() => x.add(1).div(2).clamp(0, 1));
       images.set((await img.data()) as Float32Array, at * per);
       x.dispose();

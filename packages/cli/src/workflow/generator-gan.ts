@@ -9,7 +9,7 @@ import { toJsonText, writeFileAtomic } from '../kit/output.js';
 import type { GeneratedSet, GenerateContext, GeneratorAdapter } from './generators.js';
 import { concatPatches, patchCount, type PatchSet } from './patch-set.js';
 
-/** The `train` settings of a gan variant and their defaults (the demo's). */
+/** The `train` settings of a gan variant and their defaults (`radix demo` uses its own, smaller ones: see demo.ts). */
 export const GAN_TRAIN_DEFAULTS = Object.freeze({
   /** Minibatches of pretraining on the pool (pretrained / finetune). */
   pretrainSteps: 300,
