@@ -40,13 +40,15 @@ export interface DemoResult {
 const FULL_GAN = Object.freeze({ pretrainSteps: 240, steps: 80, batch: 8, channels: 16, latent: 64, mappingLayers: 2, augment: 'diffaugment' });
 /**
  * The full demo's DDPM settings (lavapipe: ≈ 1.6 CPU-seconds per minibatch of 8 at widths [16, 32]; DDIM sampling
- * ≈ 0.055 CPU-seconds per image and step, so 10 sampling steps instead of 25).
+ * ≈ 0.055 CPU-seconds per image and step, so 10 sampling steps instead of 25). The UNet predicts x₀ ('sample'): after
+ * 200 minibatches an ε-predicting one still returns noise (it has learnt little beyond ε ≈ x_t), while an x₀-predicting
+ * one already gives each class its colours and blob structure.
  */
-const FULL_DDPM = Object.freeze({ steps: 200, batchSize: 8, warmupSteps: 20, channels: [16, 32], samplingSteps: 10 });
+const FULL_DDPM = Object.freeze({ steps: 200, batchSize: 8, warmupSteps: 20, channels: [16, 32], samplingSteps: 10, predictionType: 'sample' });
 /** `--quick`'s GAN settings: a smoke run of every stage (pretraining, fine-tuning with G2 frozen, sampling), not a useful GAN. */
 const QUICK_GAN = Object.freeze({ pretrainSteps: 8, steps: 6, batch: 8, channels: 16, latent: 32, mappingLayers: 1 });
 /** `--quick`'s DDPM settings: a smoke run (training, checkpoints, DDIM sampling), not a useful model. */
-const QUICK_DDPM = Object.freeze({ steps: 10, batchSize: 8, warmupSteps: 2, channels: [8, 16], samplingSteps: 4 });
+const QUICK_DDPM = Object.freeze({ steps: 10, batchSize: 8, warmupSteps: 2, channels: [8, 16], samplingSteps: 4, predictionType: 'sample' });
 
 /**
  * The demo's configuration (the raw JSON `radix experiment` would read), with the generator variants this build can

@@ -12,6 +12,7 @@ import { generatorAvailability } from './generators.js';
 const tmp = mkdtempSync(join(tmpdir(), 'radix-config-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const parse = (raw: unknown) => parseExperimentConfig(raw, tmp);
+const diffusionAvailable = (await generatorAvailability('diffusion')) === null;
 
 describe('experiment config', () => {
   it('fills defaults and plans data, generate, classify (variants × seeds) and report jobs', async () => {
@@ -54,6 +55,12 @@ describe('experiment config', () => {
       if (why === null) continue;
       await expect(parse({ variants: [{ kind: 'real' }, { name: 'g', kind }] })).rejects.toThrow(new RegExp(`'g' \\(kind '${kind}'\\) is not available in this build`));
     }
+  });
+
+  it.runIf(diffusionAvailable)("checks a diffusion variant's predictionType", async () => {
+    await expect(parse({ variants: [{ kind: 'diffusion', train: { predictionType: 'x0' } }] })).rejects.toThrow(/config\.variants\[0\]\.train\.predictionType must be 'epsilon', 'sample' or 'v_prediction', got "x0"/);
+    const c = await parse({ variants: [{ kind: 'diffusion', train: { predictionType: 'sample' } }] });
+    expect(c.variants[0]!.train).toEqual({ predictionType: 'sample' });
   });
 });
 

@@ -1,5 +1,5 @@
 // The diffusion variants of an experiment on @radix/diffusion: a class-conditional UNet2DModel trained as a DDPM
-// (ε-prediction, 1000 steps, linear betas) on the labelled patches with class-balanced batches, sampled per class
+// (ε-, x₀- or v-prediction, 1000 steps, linear betas) on the labelled patches with class-balanced batches, sampled per class
 // with DDIM (η = 0) in `samplingSteps` steps; a killed job resumes from the trainer's newest checkpoint.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export const DIFFUSION_TRAIN_DEFAULTS = Object.freeze({
   layersPerBlock: 1,
   /** DDIM steps when sampling. */
   samplingSteps: 25,
+  /** What the UNet predicts: the noise ε (DDPM's choice), the clean image x₀ ('sample') or v ('v_prediction'). */
+  predictionType: 'epsilon' as 'epsilon' | 'sample' | 'v_prediction',
 });
 
 /** Resolved diffusion settings. */
@@ -34,7 +36,10 @@ export function diffusionTrainSettings(train: Record<string, unknown>, where: st
   const s: DiffusionTrainSettings = { ...DIFFUSION_TRAIN_DEFAULTS, channels: [...DIFFUSION_TRAIN_DEFAULTS.channels] };
   for (const [k, v] of Object.entries(train)) {
     if (!(k in DIFFUSION_TRAIN_DEFAULTS)) throw new Error(`${where}: unknown key '${k}' (allowed: ${Object.keys(DIFFUSION_TRAIN_DEFAULTS).join(', ')})`);
-    if (k === 'channels') {
+    if (k === 'predictionType') {
+      if (v !== 'epsilon' && v !== 'sample' && v !== 'v_prediction') throw new Error(`${where}.predictionType must be 'epsilon', 'sample' or 'v_prediction', got ${JSON.stringify(v)}`);
+      s.predictionType = v;
+    } else if (k === 'channels') {
       if (!Array.isArray(v) || v.length < 1 || v.some((c) => !Number.isInteger(c) || c < 2 || c % 2 !== 0)) throw new Error(`${where}.channels must be a list of even integers ≥ 2, got ${JSON.stringify(v)}`);
       s.channels = v as number[];
     } else {
@@ -45,6 +50,8 @@ export function diffusionTrainSettings(train: Record<string, unknown>, where: st
   }
   return s;
 }
+
+const TARGET = { epsilon: 'ε', sample: 'x₀', v_prediction: 'v' } as const;
 
 function unet(size: number, classes: number, s: DiffusionTrainSettings, backend: Backend, seed: number): UNet2DModel {
   manualSeed(seed);
@@ -73,7 +80,7 @@ export const diffusionAdapter: GeneratorAdapter = {
       labels: [...ds.train.labels], classNames: ds.classes,
     };
     const model = unet(size, k, s, backend, seed);
-    const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+    const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: s.predictionType });
     const out = join(jobDir, 'ddpm');
     const resume = existsSync(join(out, 'checkpoints'));
     const every = Math.max(1, Math.floor(s.steps / 5));
@@ -95,7 +102,7 @@ export const diffusionAdapter: GeneratorAdapter = {
       }
     }
     model.eval();
-    const ddim = new DDIMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+    const ddim = new DDIMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: s.predictionType });
     ddim.setTimesteps(s.samplingSteps);
     const labels = Array.from({ length: k * v.perClass }, (_, i) => Math.floor(i / v.perClass));
     const images = new Float32Array(labels.length * per);
@@ -120,7 +127,7 @@ export const diffusionAdapter: GeneratorAdapter = {
     return {
       set: { images, labels: Int32Array.from(labels), origins: labels.map(() => ({ source: v.name, x: 0, y: 0 })) },
       curves: { 'DDPM loss': curve },
-      details: { generator: 'class-conditional UNet2DModel, DDPM training (ε, 1000 linear-beta steps), DDIM sampling η = 0', ...s, perClass: v.perClass },
+      details: { generator: `class-conditional UNet2DModel, DDPM training (${TARGET[s.predictionType]}-prediction, 1000 linear-beta steps), DDIM sampling η = 0`, ...s, perClass: v.perClass },
     };
   },
 };
