@@ -161,6 +161,53 @@ export function pickShardCount(out: string, count?: number): number {
   return [...present.keys()][0]!;
 }
 
+/** One shard that {@link collectShards} found complete and verified. */
+export interface CollectedShard<R, M> {
+  shard: Shard;
+  dir: string;
+  record: R;
+  manifest: M;
+}
+
+/**
+ * Walks shards 0 … n−1 of `out` for a merge: a shard folder that is missing or lacks its completion record
+ * (`recordName`) is a problem; otherwise `load` reads and verifies it (throwing, or returning problems, of which the
+ * first five are kept, each prefixed with the shard's name).
+ *
+ * @example
+ * const { shards, problems } = collectShards('aug', 4, 'shard.json', (dir) => ({ record: read(dir), ...verify(dir) }));
+ */
+export function collectShards<R, M>(
+  out: string,
+  n: number,
+  recordName: string,
+  load: (dir: string, shard: Shard) => { record: R; manifest: M | null | undefined; problems: string[] },
+): { shards: CollectedShard<R, M>[]; problems: string[] } {
+  const present = new Set(shardsPresent(out).get(n) ?? []);
+  const problems: string[] = [];
+  const shards: CollectedShard<R, M>[] = [];
+  for (let i = 0; i < n; i++) {
+    const shard = { index: i, count: n };
+    const dir = shardDir(out, shard);
+    if (!present.has(i)) {
+      problems.push(`${shardName(shard)}: missing (no folder ${dir})`);
+      continue;
+    }
+    if (!existsSync(join(dir, recordName))) {
+      problems.push(`${shardName(shard)}: not finished (no ${recordName})`);
+      continue;
+    }
+    try {
+      const v = load(dir, shard);
+      if (v.problems.length > 0) problems.push(...v.problems.slice(0, 5).map((p) => `${shardName(shard)}: ${p}`));
+      else shards.push({ shard, dir, record: v.record, manifest: v.manifest! });
+    } catch (e) {
+      problems.push(`${shardName(shard)}: ${(e as Error).message}`);
+    }
+  }
+  return { shards, problems };
+}
+
 /**
  * Merges the shards OUT/shards/i-of-n (i = 0 … n−1) of a sharded `radix augment` into OUT: checks that every shard is
  * present, finished, verified and of one job (settings, inputs, versions, backend), then places each output in OUT
@@ -173,30 +220,11 @@ export function pickShardCount(out: string, count?: number): number {
  */
 export async function mergeAugmentShards(out: string, o: MergeAugmentOptions = {}): Promise<MergeAugmentResult> {
   const n = pickShardCount(out, o.count);
-  const present = new Set(shardsPresent(out).get(n) ?? []);
-  const problems: string[] = [];
   const warnings: string[] = [];
-  const shards: { shard: Shard; dir: string; record: AugmentShardRecord; manifest: AugmentManifest }[] = [];
-  for (let i = 0; i < n; i++) {
-    const shard = { index: i, count: n };
-    const dir = shardDir(out, shard);
-    if (!present.has(i)) {
-      problems.push(`${shardName(shard)}: missing (no folder ${dir})`);
-      continue;
-    }
-    if (!existsSync(join(dir, AUGMENT_SHARD_RECORD))) {
-      problems.push(`${shardName(shard)}: not finished (no ${AUGMENT_SHARD_RECORD})`);
-      continue;
-    }
-    try {
-      const record = readRecord(dir);
-      const v = verifyShard(dir, record);
-      if (v.problems.length > 0) problems.push(...v.problems.slice(0, 5).map((p) => `${shardName(shard)}: ${p}`));
-      else shards.push({ shard, dir, record, manifest: v.manifest });
-    } catch (e) {
-      problems.push(`${shardName(shard)}: ${(e as Error).message}`);
-    }
-  }
+  const { shards, problems } = collectShards<AugmentShardRecord, AugmentManifest>(out, n, AUGMENT_SHARD_RECORD, (dir) => {
+    const record = readRecord(dir);
+    return { record, ...verifyShard(dir, record) };
+  });
   const first = shards[0]?.record;
   if (first) {
     for (const s of shards.slice(1)) {

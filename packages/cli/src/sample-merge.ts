@@ -1,9 +1,9 @@
 // `radix merge OUT` for a sharded `radix sample`: checks that the shards OUT/shards/i-of-n are complete, verified
 // and of one job (settings, checkpoint, versions, backend), then places their images in OUT and writes the manifest
 // the unsharded run would have written, so OUT holds byte-identical images.
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pickShardCount, shardsPresent } from './augment-shard.js';
+import { collectShards, pickShardCount } from './augment-shard.js';
 import { UsageError } from './kit/errors.js';
 import { writeFileAtomic } from './kit/output.js';
 import { acquireOutputLock } from './output-lock.js';
@@ -12,7 +12,7 @@ import {
   incompatibility, loadSampleManifest, readSampleShardRecord, planSampleBatches, verifySample, verifySampleShard, SAMPLE_MANIFEST,
   SAMPLE_MANIFEST_VERSION, SAMPLE_SHARD_RECORD, type SampleEntry, type SampleManifest, type SampleShardRecord,
 } from './sample-manifest.js';
-import { shardDir, shardName, type Shard } from './shard.js';
+import { shardName } from './shard.js';
 
 /** Summary of a sample merge. */
 export interface MergeSampleResult {
@@ -36,33 +36,15 @@ export interface MergeSampleResult {
  */
 export async function mergeSampleShards(out: string, o: { count?: number; allowMixed?: boolean } = {}): Promise<MergeSampleResult> {
   const n = pickShardCount(out, o.count);
-  const present = new Set(shardsPresent(out).get(n) ?? []);
-  const problems: string[] = [];
   const warnings: string[] = [];
-  const shards: { shard: Shard; dir: string; record: SampleShardRecord; manifest: SampleManifest }[] = [];
-  for (let i = 0; i < n; i++) {
-    const shard = { index: i, count: n };
-    const dir = shardDir(out, shard);
-    if (!present.has(i)) {
-      problems.push(`${shardName(shard)}: missing (no folder ${dir})`);
-      continue;
-    }
-    if (!existsSync(join(dir, SAMPLE_SHARD_RECORD))) {
-      problems.push(`${shardName(shard)}: not finished (no ${SAMPLE_SHARD_RECORD})`);
-      continue;
-    }
-    try {
-      const record = readSampleShardRecord(dir);
-      if (record.shard.index !== i || record.shard.count !== n) throw new Error(`its ${SAMPLE_SHARD_RECORD} is for shard ${record.shard.index}/${record.shard.count}`);
-      const v = verifySampleShard(dir, record);
-      const expected = planSampleBatches(record.settings, shard).flatMap((b) => b.files);
-      if (JSON.stringify(expected) !== JSON.stringify(record.files)) v.problems.push(`${dir}: holds other images than shard ${i}/${n} of its settings`);
-      if (v.problems.length > 0) problems.push(...v.problems.slice(0, 5).map((p) => `${shardName(shard)}: ${p}`));
-      else shards.push({ shard, dir, record, manifest: v.manifest! });
-    } catch (e) {
-      problems.push(`${shardName(shard)}: ${(e as Error).message}`);
-    }
-  }
+  const { shards, problems } = collectShards<SampleShardRecord, SampleManifest>(out, n, SAMPLE_SHARD_RECORD, (dir, shard) => {
+    const record = readSampleShardRecord(dir);
+    if (record.shard.index !== shard.index || record.shard.count !== n) throw new Error(`its ${SAMPLE_SHARD_RECORD} is for shard ${record.shard.index}/${record.shard.count}`);
+    const v = verifySampleShard(dir, record);
+    const expected = planSampleBatches(record.settings, shard).flatMap((b) => b.files);
+    if (JSON.stringify(expected) !== JSON.stringify(record.files)) v.problems.push(`${dir}: holds other images than shard ${shard.index}/${n} of its settings`);
+    return { record, manifest: v.manifest, problems: v.problems };
+  });
   const first = shards[0];
   if (first) {
     for (const s of shards.slice(1)) {
