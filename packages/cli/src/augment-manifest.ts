@@ -100,7 +100,7 @@ export function digest(data: Uint8Array): { bytes: number; sha256: string } {
  * @example
  * verifyOutput('aug/a_png_0.png', entry); // 'ok'
  */
-export function verifyOutput(path: string, entry: ManifestOutput): 'ok' | 'missing' | 'bad' {
+export function verifyOutput(path: string, entry: Pick<ManifestOutput, 'bytes' | 'sha256'>): 'ok' | 'missing' | 'bad' {
   let size: number;
   try {
     size = statSync(path).size;

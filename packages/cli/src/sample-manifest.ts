@@ -2,11 +2,15 @@
 // in which batches, the manifest that owns them (size and SHA-256 of every PNG, the checkpoint's digest, the
 // settings, the runs), per-image seeds, and the completion record of a shard in OUT/shards/i-of-n.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { UsageError } from './kit/errors.js';
 import { writeFileAtomic } from './kit/output.js';
+import { digest as fileDigest, verifyOutput as verifySample } from './augment-manifest.js';
 import { shardRange, type Shard } from './shard.js';
+
+// A sample image is verified and digested exactly like an augment output (size, then SHA-256).
+export { fileDigest, verifySample };
 
 /** The manifest format this version writes and resumes. */
 export const SAMPLE_MANIFEST_VERSION = 1;
@@ -222,16 +226,6 @@ export function classSeed(seed: number, cls: number | null): number {
 }
 
 /**
- * SHA-256 and size of bytes.
- *
- * @example
- * fileDigest(new Uint8Array([1])).bytes; // 1
- */
-export function fileDigest(data: Uint8Array): { bytes: number; sha256: string } {
-  return { bytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') };
-}
-
-/**
  * The size and SHA-256 of checkpoint files and their combined digest (names relative to `base`).
  *
  * @example
@@ -252,27 +246,6 @@ export function digestFiles(base: string, paths: readonly string[]): { files: Ch
   const h = createHash('sha256');
   for (const f of files) h.update(`${f.file}\0${f.bytes}\0${f.sha256}\n`);
   return { files, digest: h.digest('hex') };
-}
-
-/**
- * Whether `path` holds what `entry` recorded: 'ok', 'missing', or 'bad' (truncated, modified or never finished).
- *
- * @example
- * verifySample('samples/benign/benign_00000.png', entry); // 'ok'
- */
-export function verifySample(path: string, entry: Pick<SampleEntry, 'bytes' | 'sha256'>): 'ok' | 'missing' | 'bad' {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    return 'missing';
-  }
-  if (entry.sha256 === null || entry.bytes === null || size !== entry.bytes) return 'bad';
-  try {
-    return fileDigest(readFileSync(path)).sha256 === entry.sha256 ? 'ok' : 'bad';
-  } catch {
-    return 'bad';
-  }
 }
 
 /**
