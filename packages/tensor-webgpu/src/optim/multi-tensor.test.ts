@@ -8,7 +8,8 @@ import { testBackends } from '../testing/index.js';
 import { Module, Parameter } from '../nn/index.js';
 import { Adam, AdamW, EMA, type Optimizer, SGD } from './index.js';
 import type { Backend } from '../backend/backend.js';
-import { MULTI_MAX_TENSORS } from '../kernels/optim.js';
+import { MULTI_MAX_TENSORS, adamUpdateMultiWgsl, emaUpdateMultiWgsl, sgdUpdateMultiWgsl } from '../kernels/optim.js';
+import type { WebGpuBackend } from '../backend/webgpu/webgpu-backend.js';
 
 const backends = await testBackends();
 
@@ -167,5 +168,28 @@ describe.each(backends.map((b) => [b.name, b] as const))('multi-tensor optimizer
     const per = perDispatch(b, 3);
     expect(calls[0]).toBe(per === Infinity ? 1 : per < 2 ? COUNT : Math.ceil(COUNT / per));
     expect(calls[1]).toBe(COUNT);
+  });
+});
+
+describe.runIf(backends.some((b) => b.name === 'webgpu'))('multi-tensor kernels at the largest chunk', () => {
+  // This device may bind too few buffers to run 32 tensors a dispatch; the shaders must still compile for devices that do.
+  it(`the ${MULTI_MAX_TENSORS}-tensor Adam, SGD and EMA kernels compile for every switch`, async () => {
+    const device = (backends.find((b) => b.name === 'webgpu') as WebGpuBackend).ctx.device;
+    const sources: string[] = [emaUpdateMultiWgsl(MULTI_MAX_TENSORS)];
+    const flags = (n: number) => Array.from({ length: 1 << n }, (_, k) => Array.from({ length: n }, (_, i) => ((k >> i) & 1) === 1));
+    for (const [hasM, hasV, amsgrad, hasMax, maximize] of flags(5)) {
+      const q = { numel: 1, maximize, hasL2: !maximize, l2: 0, hasDecay: maximize, decay: 1, b1: 0, oneMinusB1: 1, b2: 0, oneMinusB2: 1, bc2Sqrt: 1, eps: 0, negStepSize: 0, hasM, hasV, amsgrad, hasMax };
+      sources.push(adamUpdateMultiWgsl(q, MULTI_MAX_TENSORS));
+    }
+    for (const [useMomentum, nesterov, hasBuf, maximize] of flags(4)) {
+      const q = { numel: 1, maximize, hasL2: maximize, l2: 0, useMomentum, momentum: 0, oneMinusDampening: 1, nesterov, hasBuf, negLr: 0 };
+      sources.push(sgdUpdateMultiWgsl(q, MULTI_MAX_TENSORS));
+    }
+    const errors: string[] = [];
+    for (const code of sources) {
+      const info = await device.createShaderModule({ code }).getCompilationInfo();
+      errors.push(...info.messages.filter((m) => m.type === 'error').map((m) => m.message));
+    }
+    expect(errors).toEqual([]);
   });
 });
