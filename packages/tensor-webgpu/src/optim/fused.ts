@@ -32,7 +32,7 @@ interface Prepared<A> {
   commit(): void;
 }
 
-/** One parameter of a multi-tensor step: the parameter, its gradient and its optimizer state. */
+/** @internal One parameter of a multi-tensor step: the parameter, its gradient and its optimizer state. */
 export interface StepItem {
   param: Tensor;
   grad: Tensor;

@@ -80,7 +80,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<O>, state: OptimizerState): Tensor;
 
   /**
-   * Computes the new values of a batch of a group's parameters together (all on one backend; called when
+   * @internal Computes the new values of a batch of a group's parameters together (all on one backend; called when
    * {@link Optimizer.fused} and {@link Optimizer.multiTensor} are on), updating their state like `update`. Returns the
    * new value of each item it handled; the items it leaves out go through `update`. The default handles none.
    */
