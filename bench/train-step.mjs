@@ -3,7 +3,7 @@
 // R1 stand-in, on our WebGPU and CPU backends against PyTorch in the same run. PyTorch runs first, as a child
 // process, before our WebGPU device exists (so lavapipe's threads do not compete with it).
 // Usage (after `npm run build`): node bench/train-step.mjs [--reps 3] [--no-cpu] [--no-torch] [--only REGEX] [--tag NAME]
-//   [--torch-device cpu|cuda] [--torch-threads 2] [--out DIR] [--matmul N (square f32 matmul size, default 1024)]
+//   [--torch-device cpu|cuda] [--torch-threads 1] [--out DIR] [--matmul N (square f32 matmul size, default 1024)]
 //   [--peak-tflops T (the chip's FP32 peak, for the matmul's share of it)]
 // bench/gpu/run.sh runs it on a bare GPU host from the bundle bench/gpu/pack.sh makes.
 import { execFileSync } from 'node:child_process';
@@ -23,7 +23,10 @@ const reps = Number(opt('reps', '3'));
 const only = opt('only', null) ? new RegExp(opt('only', '')) : null;
 const tag = opt('tag', '');
 const torchDevice = opt('torch-device', 'cpu');
-const torchThreads = Number(opt('torch-threads', '2'));
+// One PyTorch thread by default, as in bench/diffusion.mjs and bench/gan.mjs: on this shared 2-core machine two OpenMP
+// threads spin-wait for each other whenever other jobs hold a core (StyleGAN2 G main at 32², batch 8, measured on
+// 2026-12-02: 1.6–3.5 s with 2 threads, 42 ms with 1). `--torch-threads N` sets another count.
+const torchThreads = Number(opt('torch-threads', '1'));
 const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3');
 const withCpu = !argv.includes('--no-cpu');
 const spec = { ...baseSpec, matmul: { n: Number(opt('matmul', '1024')) } };
@@ -38,7 +41,7 @@ else try {
   const script = new URL('./src/train-step-torch.py', import.meta.url).pathname;
   const out = execFileSync(python, [script, JSON.stringify(spec), torchDevice, String(reps), String(torchThreads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   torch = JSON.parse(out.trim().split('\n').pop());
-  console.log(`PyTorch ${torch.torch} on ${torch.device}${torch.adapter ? ` (${torch.adapter})` : ''}, ${torch.threads} threads: done`);
+  console.log(`PyTorch ${torch.torch} on ${torch.device}${torch.adapter ? ` (${torch.adapter})` : ''}, ${torch.threads} thread${torch.threads === 1 ? '' : 's'}: done`);
 } catch (e) {
   console.warn(`PyTorch side skipped: ${e.message.split('\n')[0]}`);
 }
@@ -108,7 +111,7 @@ const f = (x, d = 1) => (x === null || x === undefined ? '—' : x.toFixed(d));
 const md = [
   `# Training-speed bench — ${info.description}`,
   '',
-  `${meta.date} · Node ${meta.node} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} threads)` : 'no PyTorch'} · median of ${reps} runs · ${elapsed.toFixed(0)} s in all.`,
+  `${meta.date} · Node ${meta.node} · ${torch ? `PyTorch ${torch.torch} (${torch.device}, ${torch.threads} thread${torch.threads === 1 ? '' : 's'}${torch.device === 'cpu' && torch.threads === 1 ? ': the default, `--torch-threads N` for more' : ''})` : 'no PyTorch'} · median of ${reps} runs · ${elapsed.toFixed(0)} s in all.`,
   `Load average at start ${load0.map((l) => l.toFixed(2)).join(' / ')}, at end ${load1.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared: treat single numbers as ±20 %).`,
   '',
   '| work | WebGPU ms | CPU backend ms | PyTorch ms | WebGPU speed vs PyTorch | CPU backend vs PyTorch |',

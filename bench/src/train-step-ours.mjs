@@ -88,11 +88,15 @@ export async function runOurs(backend, spec, { reps = () => 3, only = null, log 
   }, { warmup: 1 });
   opt.fused = true;
   {
-    // The optimizer alone over the UNet's parameters (gradients already there): fused vs op by op.
+    // The optimizer alone over the UNet's parameters (gradients already there): fused (multi-tensor: a few dispatches
+    // for all of them; then one per parameter) vs op by op.
     const loss = nn.mseLoss(net.call(x), y);
     loss.backward();
     loss.dispose();
     await row('adam step over the UNet parameters, fused', () => opt.step());
+    opt.multiTensor = false;
+    await row('adam step over the UNet parameters, fused per tensor', () => opt.step());
+    opt.multiTensor = true;
     opt.fused = false;
     await row('adam step over the UNet parameters, op by op', () => opt.step());
     opt.fused = true;

@@ -1,5 +1,5 @@
 # PyTorch side of bench/train-step.mjs: times the workloads of train-step-spec.mjs (passed as JSON in argv[1]) on
-# the CPU (2 threads) or CUDA (argv[2] == 'cuda', fp32 eager) and prints one JSON object of median milliseconds.
+# the CPU (argv[4] threads, default 1) or CUDA (argv[2] == 'cuda', fp32 eager) and prints one JSON object of median milliseconds.
 import json, math, sys, time
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 spec = json.loads(sys.argv[1])
 device = sys.argv[2] if len(sys.argv) > 2 else 'cpu'
 reps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 dev = torch.device(device)

@@ -149,6 +149,24 @@ export interface SgdUpdateParams {
   negLr: number;
 }
 
+/** One tensor's update in {@link Backend.adamUpdateMulti}: the arguments of {@link Backend.adamUpdate} as one object. */
+export interface AdamUpdateArgs {
+  p: BackendBuffer; g: BackendBuffer; m: BackendBuffer | null; v: BackendBuffer | null; vMax: BackendBuffer | null;
+  pOut: BackendBuffer; mOut: BackendBuffer; vOut: BackendBuffer; vMaxOut: BackendBuffer | null;
+  params: AdamUpdateParams;
+}
+
+/** One tensor's update in {@link Backend.sgdUpdateMulti}: the arguments of {@link Backend.sgdUpdate} as one object. */
+export interface SgdUpdateArgs {
+  p: BackendBuffer; g: BackendBuffer; buf: BackendBuffer | null; pOut: BackendBuffer; bufOut: BackendBuffer | null;
+  params: SgdUpdateParams;
+}
+
+/** One tensor's update in {@link Backend.emaUpdateMulti}: the arguments of {@link Backend.emaUpdate} as one object. */
+export interface EmaUpdateArgs {
+  s: BackendBuffer; t: BackendBuffer; out: BackendBuffer; numel: number; w: number;
+}
+
 /** Shape of a fused GroupNorm: x is [n, c, spatial…] with `spatial` elements per channel, `groups` dividing c. */
 export interface GroupNormParams {
   n: number; c: number; groups: number; spatial: number; eps: number;
@@ -275,6 +293,15 @@ export interface Backend {
   sgdUpdate(p: BackendBuffer, g: BackendBuffer, buf: BackendBuffer | null, pOut: BackendBuffer, bufOut: BackendBuffer | null, params: SgdUpdateParams): void;
   /** EMA step: out = s + (t − s)·w, w = 1 − decay. */
   emaUpdate(s: BackendBuffer, t: BackendBuffer, out: BackendBuffer, numel: number, w: number): void;
+  // Multi-tensor forms: the same updates for many tensors at once, each giving exactly the bits its single call gives.
+  // The tensors may differ in size, scalars and switches; WebGPU binds as many tensors per dispatch as
+  // maxStorageBuffersPerShaderStage allows (one dispatch per tensor when only one fits). No output may alias an input.
+  /** {@link Backend.adamUpdate} for every entry of `updates`, in few dispatches. */
+  adamUpdateMulti(updates: readonly AdamUpdateArgs[]): void;
+  /** {@link Backend.sgdUpdate} for every entry of `updates`, in few dispatches. */
+  sgdUpdateMulti(updates: readonly SgdUpdateArgs[]): void;
+  /** {@link Backend.emaUpdate} for every entry of `updates`, in few dispatches. */
+  emaUpdateMulti(updates: readonly EmaUpdateArgs[]): void;
   adaptiveAvgPool2d(x: BackendBuffer, out: BackendBuffer, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
   resize(x: BackendBuffer, out: BackendBuffer, p: ResizeParams): void;
   gridSample(x: BackendBuffer, grid: BackendBuffer, out: BackendBuffer, p: GridSampleParams): void;

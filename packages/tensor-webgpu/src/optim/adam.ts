@@ -1,12 +1,17 @@
 // torch.optim.Adam (optionally AMSGrad) and the shared Adam moment update also used by AdamW.
 import type { Tensor } from '../tensor.js';
 import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer, axpy, checkRange } from './optimizer.js';
-import { fusedAdamStep } from './fused.js';
+import { type StepItem, fusedAdamStep, fusedAdamSteps } from './fused.js';
 
 /** Options of the optimizers that are not per-group hyperparameters. */
 export interface FusedOption {
   /** One fused primitive per parameter update (default true; the op-by-op path gives the same bits). */
   fused?: boolean;
+  /**
+   * With `fused`, update many parameters per primitive call (on WebGPU one dispatch per chunk of parameters; default
+   * true; the same bits as one call per parameter). See {@link Optimizer.multiTensor}.
+   */
+  multiTensor?: boolean;
 }
 
 /** Options of {@link Adam} and {@link AdamW} (torch defaults; AdamW's weightDecay defaults to 1e-2). */
@@ -65,12 +70,16 @@ export function adamStep(opt: { setState(s: OptimizerState, k: string, v: Tensor
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamOptions>>, options: Partial<AdamOptions> & FusedOption = {}) {
-    const { fused = true, ...rest } = options;
+    const { fused = true, multiTensor = true, ...rest } = options;
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...rest });
     this.fused = fused;
+    this.multiTensor = multiTensor;
   }
   protected validate(g: ParamGroup<AdamOptions>): void {
     validateAdam('Adam', g);
+  }
+  protected override updateMany(items: readonly StepItem[], g: ParamGroup<AdamOptions>): Map<StepItem, Tensor> {
+    return fusedAdamSteps(this, items, g, false);
   }
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, state: OptimizerState): Tensor {
     const fused = this.fused ? fusedAdamStep(this, p, grad, g, state, false) : null;

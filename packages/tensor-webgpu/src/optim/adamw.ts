@@ -1,7 +1,7 @@
 // torch.optim.AdamW: Adam with decoupled weight decay (p ← p·(1 − lr·wd) before the Adam step).
 import type { Tensor } from '../tensor.js';
 import { type AdamOptions, type FusedOption, adamStep, validateAdam } from './adam.js';
-import { fusedAdamStep } from './fused.js';
+import { type StepItem, fusedAdamStep, fusedAdamSteps } from './fused.js';
 import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer } from './optimizer.js';
 
 /**
@@ -14,12 +14,16 @@ import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer }
  */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamOptions>>, options: Partial<AdamOptions> & FusedOption = {}) {
-    const { fused = true, ...rest } = options;
+    const { fused = true, multiTensor = true, ...rest } = options;
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...rest });
     this.fused = fused;
+    this.multiTensor = multiTensor;
   }
   protected validate(g: ParamGroup<AdamOptions>): void {
     validateAdam('AdamW', g);
+  }
+  protected override updateMany(items: readonly StepItem[], g: ParamGroup<AdamOptions>): Map<StepItem, Tensor> {
+    return fusedAdamSteps(this, items, g, true);
   }
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, state: OptimizerState): Tensor {
     const fused = this.fused ? fusedAdamStep(this, p, grad, g, state, true) : null;

@@ -5,7 +5,7 @@ import { RadixError, check, fmtShape } from '../errors.js';
 import { keep, tidy } from '../memory.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { fusedEmaLerp } from './fused.js';
+import { fusedEmaLerp, fusedEmaLerps, multiBatches } from './fused.js';
 
 /** Options of {@link EMA}. */
 export interface EMAOptions {
@@ -28,6 +28,11 @@ export interface EMAOptions {
   includeBuffers?: boolean;
   /** One fused primitive per tensor update (default true; the op-by-op path gives the same bits). */
   fused?: boolean;
+  /**
+   * With `fused`, update many tensors per primitive call (on WebGPU one dispatch per chunk of tensors; default true;
+   * the same bits as one call per tensor).
+   */
+  multiTensor?: boolean;
 }
 
 /**
@@ -50,6 +55,8 @@ export class EMA {
   readonly includeBuffers: boolean;
   /** Whether updates use the fused primitive (see {@link EMAOptions.fused}). */
   fused: boolean;
+  /** Whether fused updates go through the multi-tensor primitive (see {@link EMAOptions.multiTensor}). */
+  multiTensor: boolean;
   /** Number of `update()` calls so far. */
   numUpdates = 0;
   /** Averaged tensors by state-dict key. */
@@ -65,6 +72,7 @@ export class EMA {
     this.updateAfterStep = options.updateAfterStep ?? 0;
     this.includeBuffers = options.includeBuffers ?? true;
     this.fused = options.fused ?? true;
+    this.multiTensor = options.multiTensor ?? true;
     check(this.invGamma > 0 && this.power > 0, 'EMA', `invGamma and power must be positive, got ${this.invGamma}, ${this.power}`);
     noGrad(() => {
       for (const [k, t] of this.#entries(model)) this.shadow.set(k, keep(t.clone()));
@@ -100,18 +108,39 @@ export class EMA {
    */
   update(model: AnyModule): void {
     const d = this.currentDecay();
-    noGrad(() => tidy(() => {
+    noGrad(() => {
+      const pairs: { shadow: Tensor; value: Tensor }[] = [];
       for (const [k, t] of this.#entries(model)) {
         const s = this.shadow.get(k);
         if (!s) throw new RadixError('EMA.update', `the model has '${k}', which the average does not track`);
         check(s.shape.length === t.shape.length && s.shape.every((v, i) => v === t.shape[i]), 'EMA.update', `'${k}' has shape ${fmtShape(t.shape)}, the average ${fmtShape(s.shape)}`);
-        const next =
-          d === 0 || t.dtype !== 'float32'
-            ? t.clone()
-            : ((this.fused ? fusedEmaLerp(s, t, d) : null) ?? s.add(t.sub(s).mul(1 - d)));
-        s._replaceStorage(next);
+        pairs.push({ shadow: s, value: t });
       }
-    }));
+      let rest = pairs;
+      if (d !== 0 && this.fused && this.multiTensor) {
+        rest = pairs.filter((q) => q.value.dtype !== 'float32');
+        const lerped = pairs.filter((q) => q.value.dtype === 'float32');
+        for (const batch of multiBatches(lerped, (q) => q.shadow)) {
+          tidy(() => {
+            const done = fusedEmaLerps(batch, d);
+            for (const q of batch) {
+              const next = done.get(q);
+              if (next) q.shadow._replaceStorage(next);
+              else rest.push(q);
+            }
+          });
+        }
+      }
+      tidy(() => {
+        for (const { shadow: s, value: t } of rest) {
+          const next =
+            d === 0 || t.dtype !== 'float32'
+              ? t.clone()
+              : ((this.fused ? fusedEmaLerp(s, t, d) : null) ?? s.add(t.sub(s).mul(1 - d)));
+          s._replaceStorage(next);
+        }
+      });
+    });
     this.numUpdates++;
   }
 

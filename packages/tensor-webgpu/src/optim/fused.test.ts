@@ -86,7 +86,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused optimizer update
     const counts: number[] = [];
     for (const fused of [true, false]) {
       const ps = params(b, 2);
-      const opt = new Adam(ps, { lr: 1e-3, fused });
+      const opt = new Adam(ps, { lr: 1e-3, fused, multiTensor: false }); // multi-tensor counts: multi-tensor.test.ts
       const setGrads = () => ps.forEach((p) => (p.grad = randn(p.shape, { backend: b, generator: new Generator(1) })));
       setGrads();
       opt.step(); // first step (no moments yet)

@@ -4,6 +4,7 @@ import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { RadixError, check, fmtShape } from '../errors.js';
 import { keep, tidy } from '../memory.js';
 import { Tensor } from '../tensor.js';
+import { type StepItem, multiBatches } from './fused.js';
 
 /** A parameter group as passed in: its parameters plus options overriding the optimizer's defaults. */
 export type ParamGroupInput<O> = Partial<O> & { params: Iterable<Tensor> };
@@ -49,6 +50,17 @@ export abstract class Optimizer<O extends { lr: number }> {
    * (Adam, AdamW, SGD); the op-by-op path otherwise. Both give the same float32 bits. Default true.
    */
   fused = true;
+  /**
+   * With {@link Optimizer.fused}, update the parameters of a group together through the backend's multi-tensor
+   * primitive where the optimizer has one (Adam, AdamW, SGD): on WebGPU one dispatch per chunk of parameters (as many
+   * as the device's `maxStorageBuffersPerShaderStage` binds, up to 32) instead of one per parameter. The same bits as
+   * the per-parameter path. Default true.
+   *
+   * @example
+   * const opt = new Adam(net.parameters(), { lr: 1e-3 });
+   * opt.multiTensor = false; // one dispatch per parameter
+   */
+  multiTensor = true;
 
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<O>>, defaults: O) {
     this.defaults = Object.freeze({ ...defaults });
@@ -66,6 +78,15 @@ export abstract class Optimizer<O extends { lr: number }> {
    * `state` through {@link Optimizer.setState}. Runs under noGrad inside a tidy scope.
    */
   protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<O>, state: OptimizerState): Tensor;
+
+  /**
+   * @internal Computes the new values of a batch of a group's parameters together (all on one backend; called when
+   * {@link Optimizer.fused} and {@link Optimizer.multiTensor} are on), updating their state like `update`. Returns the
+   * new value of each item it handled; the items it leaves out go through `update`. The default handles none.
+   */
+  protected updateMany(_items: readonly StepItem[], _group: ParamGroup<O>): Map<StepItem, Tensor> {
+    return new Map();
+  }
 
   /**
    * Adds a group of parameters with its own options (e.g. a new head being fine-tuned at another lr).
@@ -117,16 +138,32 @@ export abstract class Optimizer<O extends { lr: number }> {
     const loss = closure ? enableGrad(closure) : undefined;
     noGrad(() => {
       for (const group of this.paramGroups) {
+        const items: StepItem[] = [];
         for (const p of group.params) {
           if (!p.grad) continue;
-          const grad = p.grad;
           check(!p.isDisposed, this.constructor.name, `parameter of shape ${fmtShape(p.shape)} was disposed`);
           let st = this.state.get(p);
           if (!st) this.state.set(p, (st = {}));
-          const state = st;
+          items.push({ param: p, grad: p.grad, state: st });
+        }
+        let rest = items;
+        if (this.fused && this.multiTensor && items.length > 1) {
+          rest = [];
+          for (const batch of multiBatches(items, (it) => it.param)) {
+            tidy(() => {
+              const done = this.updateMany(batch, group);
+              for (const it of batch) {
+                const next = done.get(it);
+                if (next) it.param._replaceStorage(next);
+                else rest.push(it);
+              }
+            });
+          }
+        }
+        for (const { param, grad, state } of rest) {
           tidy(() => {
-            const next = this.update(p, grad, group, state);
-            p._replaceStorage(next);
+            const next = this.update(param, grad, group, state);
+            param._replaceStorage(next);
           });
         }
       }

@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { RadixError } from '../errors.js';
 import { type OptimizerState, type ParamGroup, type ParamGroupInput, Optimizer, axpy, checkRange } from './optimizer.js';
 import type { FusedOption } from './adam.js';
-import { fusedSgdStep } from './fused.js';
+import { type StepItem, fusedSgdStep, fusedSgdSteps } from './fused.js';
 
 /** Options of {@link SGD} (torch defaults; `lr` defaults to 1e-3 like torch 2). */
 export interface SGDOptions {
@@ -26,9 +26,14 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDOptions>>, options: Partial<SGDOptions> & FusedOption = {}) {
-    const { fused = true, ...rest } = options;
+    const { fused = true, multiTensor = true, ...rest } = options;
     super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...rest });
     this.fused = fused;
+    this.multiTensor = multiTensor;
+  }
+
+  protected override updateMany(items: readonly StepItem[], g: ParamGroup<SGDOptions>): Map<StepItem, Tensor> {
+    return fusedSgdSteps(this, items, g);
   }
 
   protected validate(g: ParamGroup<SGDOptions>): void {

@@ -9,7 +9,7 @@ import { cpuScatterAdd } from './scatter.js';
 import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from './linalg.js';
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 import { CpuProfiler } from './cpu-profiler.js';
-import { cpuAdamUpdate, cpuEmaUpdate, cpuSgdUpdate } from './optim.js';
+import { cpuAdamUpdate, cpuAdamUpdateMulti, cpuEmaUpdate, cpuEmaUpdateMulti, cpuSgdUpdate, cpuSgdUpdateMulti } from './optim.js';
 import { cpuGroupNormBackward, cpuGroupNormForward } from './norm.js';
 
 /**
@@ -92,4 +92,7 @@ export class CpuBackend implements Backend {
   adamUpdate = cpuAdamUpdate;
   sgdUpdate = cpuSgdUpdate;
   emaUpdate = cpuEmaUpdate;
+  adamUpdateMulti = cpuAdamUpdateMulti;
+  sgdUpdateMulti = cpuSgdUpdateMulti;
+  emaUpdateMulti = cpuEmaUpdateMulti;
 }

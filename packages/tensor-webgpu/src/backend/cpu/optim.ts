@@ -1,6 +1,6 @@
 // Fused optimizer updates on the CPU: the op-by-op update of src/optim in one loop, every intermediate rounded to
 // float32 (Math.fround) where the unfused path stores a float32 tensor, and every scalar rounded as the ops round it.
-import type { AdamUpdateParams, BackendBuffer, SgdUpdateParams } from '../backend.js';
+import type { AdamUpdateArgs, AdamUpdateParams, BackendBuffer, EmaUpdateArgs, SgdUpdateArgs, SgdUpdateParams } from '../backend.js';
 import { arr } from './cpu-buffer.js';
 
 const f = Math.fround;
@@ -55,4 +55,17 @@ export function cpuEmaUpdate(s: BackendBuffer, t: BackendBuffer, out: BackendBuf
   const S = arr(s), T = arr(t), O = arr(out);
   const wf = f(w);
   for (let i = 0; i < numel; i++) O[i] = f(S[i]! + f(f(T[i]! - S[i]!) * wf));
+}
+
+// The multi-tensor forms: the single updates one tensor after the other (the CPU has no per-call cost to save).
+export function cpuAdamUpdateMulti(updates: readonly AdamUpdateArgs[]): void {
+  for (const u of updates) cpuAdamUpdate(u.p, u.g, u.m, u.v, u.vMax, u.pOut, u.mOut, u.vOut, u.vMaxOut, u.params);
+}
+
+export function cpuSgdUpdateMulti(updates: readonly SgdUpdateArgs[]): void {
+  for (const u of updates) cpuSgdUpdate(u.p, u.g, u.buf, u.pOut, u.bufOut, u.params);
+}
+
+export function cpuEmaUpdateMulti(updates: readonly EmaUpdateArgs[]): void {
+  for (const u of updates) cpuEmaUpdate(u.s, u.t, u.out, u.numel, u.w);
 }

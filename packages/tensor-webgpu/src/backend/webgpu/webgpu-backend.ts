@@ -1,6 +1,6 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateParams, Backend, BackendBuffer, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateArgs, AdamUpdateParams, Backend, EmaUpdateArgs, SgdUpdateArgs, BackendBuffer, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
@@ -16,7 +16,7 @@ import { gpuConv2d, gpuConvTranspose2d } from './conv.js';
 import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 import { GpuProfiler } from './gpu-profiler.js';
-import { gpuAdamUpdate, gpuEmaUpdate, gpuSgdUpdate } from './optim.js';
+import { gpuAdamUpdate, gpuAdamUpdateMulti, gpuEmaUpdate, gpuEmaUpdateMulti, gpuSgdUpdate, gpuSgdUpdateMulti } from './optim.js';
 import { gpuGroupNormBackward, gpuGroupNormForward } from './norm.js';
 
 /** Options for creating the WebGPU backend. */
@@ -191,4 +191,7 @@ export class WebGpuBackend implements Backend {
   ): void { gpuAdamUpdate(this.ctx, p, g, m, v, vMax, pOut, mOut, vOut, vMaxOut, q); }
   sgdUpdate(p: BackendBuffer, g: BackendBuffer, buf: BackendBuffer | null, pOut: BackendBuffer, bufOut: BackendBuffer | null, q: SgdUpdateParams): void { gpuSgdUpdate(this.ctx, p, g, buf, pOut, bufOut, q); }
   emaUpdate(s: BackendBuffer, t: BackendBuffer, out: BackendBuffer, numel: number, w: number): void { gpuEmaUpdate(this.ctx, s, t, out, numel, w); }
+  adamUpdateMulti(updates: readonly AdamUpdateArgs[]): void { gpuAdamUpdateMulti(this.ctx, updates); }
+  sgdUpdateMulti(updates: readonly SgdUpdateArgs[]): void { gpuSgdUpdateMulti(this.ctx, updates); }
+  emaUpdateMulti(updates: readonly EmaUpdateArgs[]): void { gpuEmaUpdateMulti(this.ctx, updates); }
 }
