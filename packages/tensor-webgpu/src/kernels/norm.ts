@@ -4,13 +4,8 @@
 // applies the affine transform and the optional SiLU. The backward makes two passes over the row (its two sums, then
 // dx); vec4 loads are used whenever a vec4 never straddles a channel (spatial size divisible by 4).
 import { paramsWgsl } from '../backend/webgpu/gpu-context.js';
-import { MATH_PRELUDE } from './prelude.js';
-import { unaryMathFor } from './unary-math.js';
 
 export const NORM_WG = 256;
-
-/** SiLU's derivative at `x`, as the one-pass activation backward computes it. */
-const UNARY_SILU_GRAD = 'sigmoid_f(x) * (x * sigmoid_f(-x) + 1.0)';
 
 /**
  * How a kernel walks its rows. `group`: row r is the contiguous elements [r·m, (r+1)·m) with channel c0 + i / hw
@@ -28,12 +23,18 @@ export interface NormKernelSpec {
   silu: boolean;
 }
 
-/** Invocations per plane in the GroupNorm backward's per-channel pass (a power of two up to the workgroup size). */
-export function planeThreads(hw: number, vec4: boolean): number {
+/**
+ * Invocations per plane (a channel's hw elements for GroupNorm, a sample's hw elements of the channel for BatchNorm):
+ * a power of two up to the workgroup size, about a quarter of the plane's loads, at least enough to keep every
+ * invocation busy when the row has few planes.
+ */
+export function planeThreads(hw: number, planes: number, vec4: boolean): number {
   const units = vec4 ? hw / 4 : hw;
   let t = 1;
   while (t < NORM_WG && t * 4 < units) t *= 2;
-  return t;
+  let q = 1;
+  while (q * 2 * planes <= NORM_WG) q *= 2;
+  return Math.max(t, q);
 }
 
 const V = (s: NormKernelSpec) => (s.vec4 ? 'vec4<f32>' : 'f32');
@@ -48,7 +49,7 @@ const HEAD = `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
 var<workgroup> st: array<vec3<f32>, ${NORM_WG}>;
-var<workgroup> st2: array<vec3<f32>, 16>;
+var<workgroup> st2: array<vec3<f32>, 17>;
 fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
   st[lid] = v;
   workgroupBarrier();
@@ -58,12 +59,16 @@ fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
     st2[lid] = a;
   }
   workgroupBarrier();
-  var r = st2[0];
-  for (var k = 1u; k < 16u; k = k + 1u) { r = merge(r, st2[k]); }
-  return r;
+  if (lid == 0u) {
+    var r = st2[0];
+    for (var k = 1u; k < 16u; k = k + 1u) { r = merge(r, st2[k]); }
+    st2[16] = r;
+  }
+  workgroupBarrier();
+  return st2[16];
 }
 var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
-var<workgroup> red2: array<vec2<f32>, 16>;
+var<workgroup> red2: array<vec2<f32>, 17>;
 fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
   red[lid] = v;
   workgroupBarrier();
@@ -73,55 +78,98 @@ fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
     red2[lid] = a;
   }
   workgroupBarrier();
-  var r = red2[0];
-  for (var k = 1u; k < 16u; k = k + 1u) { r = r + red2[k]; }
-  return r;
+  if (lid == 0u) {
+    var r = red2[0];
+    for (var k = 1u; k < 16u; k = k + 1u) { r = r + red2[k]; }
+    red2[16] = r;
+  }
+  workgroupBarrier();
+  return red2[16];
 }`;
 
 function hsum(s: NormKernelSpec): string {
   return s.vec4 ? 'fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }' : 'fn hsum(v: f32) -> f32 { return v; }';
 }
 
+/** ln 2 split so that k·LN2_HI is exact for the |k| ≤ 127 used here (Cody–Waite reduction). */
+const LN2_HI = Math.floor(Math.LN2 * 65536) / 65536;
+const lit = (v: number) => {
+  const t = String(Math.fround(v));
+  return /[.e]/.test(t) ? t : `${t}.0`;
+};
+
+/**
+ * SiLU and its derivative for the epilogue, branch-free on the kernel's load type (lanes of a vec4 never diverge):
+ * e = e^−x by a Cody–Waite reduction and a degree-7 Taylor polynomial (x clamped to ±88, where σ is 0 or 1 to float
+ * precision), silu = x / (1 + e), σ = 1 / (1 + e), SiLU′ = σ·(1 + x·(1 − σ)) with 1 − σ = e·σ.
+ */
 function siluFns(s: NormKernelSpec): string {
   if (!s.silu) return '';
-  const math = MATH_PRELUDE + unaryMathFor(`silu_f(x) ${UNARY_SILU_GRAD}`);
-  const one = `fn dsilu(x: f32) -> f32 { return ${UNARY_SILU_GRAD}; }`;
-  const v = s.vec4
-    ? `fn act(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(silu_f(v.x), silu_f(v.y), silu_f(v.z), silu_f(v.w)); }
-fn dact(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(dsilu(v.x), dsilu(v.y), dsilu(v.z), dsilu(v.w)); }`
-    : `fn act(v: f32) -> f32 { return silu_f(v); }
-fn dact(v: f32) -> f32 { return dsilu(v); }`;
-  return `${math}\n${one}\n${v}\n`;
+  const v = V(s);
+  const iv = s.vec4 ? 'vec4<i32>' : 'i32';
+  const uv = s.vec4 ? 'vec4<u32>' : 'u32';
+  const c = [2, 6, 24, 120, 720, 5040].map((d) => lit(1 / d));
+  return `fn exp_neg(x: ${v}) -> ${v} {
+  let t = clamp(-x, ${v}(-88.0), ${v}(88.0));
+  let k = round(t * ${lit(Math.LOG2E)});
+  let r = (t - k * ${lit(LN2_HI)}) - k * ${lit(Math.LN2 - LN2_HI)};
+  let p = 1.0 + (r + r * r * (${c[0]} + r * (${c[1]} + r * (${c[2]} + r * (${c[3]} + r * (${c[4]} + r * ${c[5]}))))));
+  let ki = ${iv}(k);
+  let k1 = ki / ${iv}(2);
+  let k2 = ki - k1;
+  return p * bitcast<${v}>(${uv}(k1 + ${iv}(127)) << ${uv}(23u)) * bitcast<${v}>(${uv}(k2 + ${iv}(127)) << ${uv}(23u));
+}
+fn act(x: ${v}) -> ${v} { return x / (1.0 + exp_neg(x)); }
+fn dact(x: ${v}) -> ${v} {
+  let e = exp_neg(x);
+  let sg = 1.0 / (1.0 + e);
+  return sg * (1.0 + x * (e * sg));
+}
+`;
 }
 
 const ENTRY = `@compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>)`;
 
 /**
- * The row's geometry (params [rows, c, groups | n, hw, eps]): `m` elements, `units` loads of `L` elements, and `addr(u)`
- * / `chan(u)` of load u. For the batch layout the channel is the row.
+ * The row's geometry (params [rows, c, groups | n, hw, eps]): `m` elements in `planes` planes of `hwl` loads of `L`
+ * elements; plane k starts at load `pbase(k)` and has channel `pchan(k)`. Invocations work in blocks of NORM_WG / tpp
+ * planes, tpp invocations per plane (`sub` is the index inside it), so no load needs a division to find its channel.
  */
-function rowHeader(s: NormKernelSpec): string {
+function rowHeader(s: NormKernelSpec, tpp: number): string {
   const l = L(s);
+  const common = `  let hw = pu(3u);
+  let hwl = hw / ${l}u;
+  let sub = lid % ${tpp}u;`;
   if (s.layout === 'group') {
-    return `  let groups = pu(2u);
-  let hw = pu(3u);
-  let cpg = pu(1u) / groups;
-  let m = cpg * hw;
-  let hwl = hw / ${l}u;
-  let units = m / ${l}u;
-  let ubase = row * units;
-  let c0 = (row % groups) * cpg;`;
+    return `${common}
+  let groups = pu(2u);
+  let planes = pu(1u) / groups;
+  let m = planes * hw;
+  let ubase = row * planes * hwl;
+  let c0 = (row % groups) * planes;`;
   }
-  return `  let cc = pu(1u);
-  let hw = pu(3u);
-  let m = pu(2u) * hw;
-  let hwl = hw / ${l}u;
-  let units = m / ${l}u;
-  let seg = cc * hwl;`;
+  return `${common}
+  let planes = pu(2u);
+  let m = planes * hw;
+  let seg = pu(1u) * hwl;`;
 }
-const addr = (s: NormKernelSpec, u: string) => (s.layout === 'group' ? `ubase + ${u}` : `(${u} / hwl) * seg + row * hwl + ${u} % hwl`);
-const chan = (s: NormKernelSpec, u: string) => (s.layout === 'group' ? `c0 + ${u} / hwl` : 'row');
+const pbase = (s: NormKernelSpec, k: string) => (s.layout === 'group' ? `ubase + ${k} * hwl` : `${k} * seg + row * hwl`);
+const pchan = (s: NormKernelSpec, k: string) => (s.layout === 'group' ? `c0 + ${k}` : 'row');
+
+/** Loops over the row's planes in blocks; `body` sees `k`, `o` (the plane's first load), `ch` and the load `o + u`. */
+function planeLoop(s: NormKernelSpec, tpp: number, body: string, afterBlock = ''): string {
+  return `  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
+    let k = k0 + lid / ${tpp}u;
+    if (k < planes) {
+      let o = ${pbase(s, 'k')};
+      let ch = ${pchan(s, 'k')};
+      for (var u = sub; u < hwl; u = u + ${tpp}u) {
+${body}
+      }
+    }
+${afterBlock}  }`;
+}
 
 function decls(names: [string, boolean][]): string {
   return names.map(([n, w], i) => `@group(0) @binding(${i + 1}) var<storage, ${w ? 'read_write' : 'read'}> ${n};`).join('\n');
@@ -131,7 +179,7 @@ function decls(names: [string, boolean][]): string {
  * Forward. Params: [rows, c, groups | n, hw, eps]. Bindings: x, (weight), (bias), y, mean, rstd, and for the batch
  * layout the biased variance.
  */
-export function normForwardWgsl(s: NormKernelSpec): string {
+export function normForwardWgsl(s: NormKernelSpec, tpp: number): string {
   const v = V(s);
   const bind: [string, boolean][] = [[`X: array<${v}>`, false]];
   if (s.hasW) bind.push(['W: array<f32>', false]);
@@ -145,34 +193,41 @@ ${ENTRY} {
   let row = wid.x + wid.y * nwg.x;
   if (row >= pu(0u)) { return; }
   let lid = l.x;
-${rowHeader(s)}
-  // Shifted sums per invocation (shift = its first element), then merged as (count, mean, M2).
-  var k = 0.0;
-  if (lid < units) { k = hsum(X[${addr(s, 'lid')}]) / ${L(s)}.0; }
+${rowHeader(s, tpp)}
+  // Shifted sums per invocation (shift = its first load's mean), then merged as (count, mean, M2).
+  var sh = 0.0;
+  let k1 = lid / ${tpp}u;
+  if (k1 < planes && sub < hwl) { sh = hsum(X[${pbase(s, 'k1')} + sub]) / ${L(s)}.0; }
   var s1 = ${v}(0.0);
   var s2 = ${v}(0.0);
   var cnt = 0u;
-  for (var u = lid; u < units; u = u + ${NORM_WG}u) {
-    let d = X[${addr(s, 'u')}] - ${v}(k);
-    s1 = s1 + d;
-    s2 = s2 + d * d;
-    cnt = cnt + ${L(s)}u;
-  }
+${planeLoop(s, tpp, `        let d = X[o + u] - ${v}(sh);
+        s1 = s1 + d;
+        s2 = s2 + d * d;
+        cnt = cnt + ${L(s)}u;`)}
   var mine = vec3<f32>(0.0);
   if (cnt > 0u) {
     let nf = f32(cnt);
     let t1 = hsum(s1);
-    mine = vec3<f32>(nf, k + t1 / nf, max(hsum(s2) - t1 * t1 / nf, 0.0));
+    mine = vec3<f32>(nf, sh + t1 / nf, max(hsum(s2) - t1 * t1 / nf, 0.0));
   }
   let tot = reduce_stats(mine, lid);
   let mu = tot.y;
   let va = tot.z / f32(m);
   let r = 1.0 / sqrt(va + pf(4u));
   if (lid == 0u) { MU[row] = mu; RS[row] = r;${s.layout === 'batch' ? ' VA[row] = va;' : ''} }
-  for (var u = lid; u < units; u = u + ${NORM_WG}u) {
-    let c = ${chan(s, 'u')};
-    let pre = (X[${addr(s, 'u')}] - ${v}(mu)) * ${v}(${s.hasW ? 'r * W[c]' : 'r'})${s.hasB ? ` + ${v}(B[c])` : ''};
-    Y[${addr(s, 'u')}] = ${s.silu ? 'act(pre)' : 'pre'};
+  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
+    let k = k0 + lid / ${tpp}u;
+    if (k < planes) {
+      let o = ${pbase(s, 'k')};
+      let ch = ${pchan(s, 'k')};
+      let scale = ${v}(${s.hasW ? 'r * W[ch]' : 'r'});
+      let shift = ${s.hasB ? `${v}(B[ch])` : `${v}(0.0)`};
+      for (var u = sub; u < hwl; u = u + ${tpp}u) {
+        let pre = (X[o + u] - ${v}(mu)) * scale + shift;
+        Y[o + u] = ${s.silu ? 'act(pre)' : 'pre'};
+      }
+    }
   }
 }`;
 }
@@ -193,81 +248,59 @@ export function normBackwardWgsl(s: NormKernelSpec, tpp: number): string {
   if (s.layout === 'group') bind.push(['PART: array<f32>', true]);
   else bind.push(['DW: array<f32>', true], ['DB: array<f32>', true]);
   const wOf = (c: string) => (s.hasW ? `W[${c}]` : '1.0');
-  // The gradient at the pre-activation for load `a` of channel `c` (SiLU′ folded in), stored for the second pass.
-  const gpre = (a: string, c: string, xv: string) =>
-    s.silu
-      ? `let gp = G[${a}] * dact(${xv} * ${v}(${s.hasW ? `r * W[${c}]` : 'r'})${s.hasB ? ` + ${v}(B[${c}])` : ''});
-      DX[${a}] = gp;`
-      : `let gp = G[${a}];`;
-  const gBack = (a: string) => (s.silu ? `DX[${a}]` : `G[${a}]`);
+  // The gradient at the pre-activation (SiLU′ folded in), stored for the second pass.
+  const gpre = s.silu
+    ? `        let gp = G[o + u] * dact(xc * ${v}(${s.hasW ? 'r * W[ch]' : 'r'})${s.hasB ? ` + ${v}(B[ch])` : ''});
+        DX[o + u] = gp;`
+    : '        let gp = G[o + u];';
+  const pass1 = `        let xc = X[o + u] - ${v}(mu);
+${gpre}
+        sgx = sgx + hsum(gp * xc);
+        sg = sg + hsum(gp);`;
+  const pass2 = (a: string, b: string) => `        let xh = (X[o + u] - ${v}(mu)) * ${v}(r);
+        DX[o + u] = ${v}(r) * (${s.silu ? 'DX[o + u]' : 'G[o + u]'} * ${v}(${wOf('ch')}) - ${v}(${a}) - xh * ${v}(${b}));`;
   let body: string;
   if (s.layout === 'group') {
-    // Planes (channels of the row) in blocks of NORM_WG / tpp, tpp invocations each; the dx pass walks them the same way.
-    const per = NORM_WG / tpp;
-    const treeLevels: string[] = [];
-    for (let h = tpp / 2; h >= 1; h /= 2) {
-      treeLevels.push(`    if (sub < ${h}u) { red[lid] = red[lid] + red[lid + ${h}u]; }\n    workgroupBarrier();`);
-    }
+    // Per plane (channel) sums: a tree over its tpp invocations after each block.
+    const tree: string[] = [];
+    for (let h = tpp / 2; h >= 1; h /= 2) tree.push(`    if (sub < ${h}u) { red[lid] = red[lid] + red[lid + ${h}u]; }\n    workgroupBarrier();`);
     body = `  let n = row / groups;
-  let total = pu(0u) / groups * pu(1u);
-  let sub = lid % ${tpp}u;
+  let nc = pu(1u);
+  let total = pu(0u) / groups * nc;
   var acc = vec2<f32>(0.0);
-  for (var k0 = 0u; k0 < cpg; k0 = k0 + ${per}u) {
+  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
     let k = k0 + lid / ${tpp}u;
     var sgx = 0.0;
     var sg = 0.0;
-    if (k < cpg) {
-      let o = ubase + k * hwl;
+    if (k < planes) {
+      let o = ${pbase(s, 'k')};
+      let ch = ${pchan(s, 'k')};
       for (var u = sub; u < hwl; u = u + ${tpp}u) {
-        let xc = X[o + u] - ${v}(mu);
-        ${gpre('o + u', 'c0 + k', 'xc')}
-        sgx = sgx + hsum(gp * xc);
-        sg = sg + hsum(gp);
+${pass1}
       }
     }
     red[lid] = vec2<f32>(sgx * r, sg);
     workgroupBarrier();
-${treeLevels.join('\n')}
-    if (sub == 0u && k < cpg) {
+${tree.join('\n')}
+    if (sub == 0u && k < planes) {
       let t = red[lid];
-      PART[n * pu(1u) + c0 + k] = t.x;
-      PART[total + n * pu(1u) + c0 + k] = t.y;
+      PART[n * nc + c0 + k] = t.x;
+      PART[total + n * nc + c0 + k] = t.y;
       let w = ${wOf('c0 + k')};
       acc = acc + vec2<f32>(w * t.y, w * t.x);
     }
     workgroupBarrier();
   }
   let ab = reduce_sum2(acc, lid) / f32(m);
-  for (var k0 = 0u; k0 < cpg; k0 = k0 + ${per}u) {
-    let k = k0 + lid / ${tpp}u;
-    if (k < cpg) {
-      let o = ubase + k * hwl;
-      let w = ${wOf('c0 + k')};
-      for (var u = sub; u < hwl; u = u + ${tpp}u) {
-        let xh = (X[o + u] - ${v}(mu)) * ${v}(r);
-        DX[o + u] = ${v}(r) * (${gBack('o + u')} * ${v}(w) - ${v}(ab.x) - xh * ${v}(ab.y));
-      }
-    }
-  }`;
+${planeLoop(s, tpp, pass2('ab.x', 'ab.y'))}`;
   } else {
     body = `  var sgx = 0.0;
   var sg = 0.0;
-  for (var u = lid; u < units; u = u + ${NORM_WG}u) {
-    let a = ${addr(s, 'u')};
-    let xc = X[a] - ${v}(mu);
-    ${gpre('a', 'row', 'xc')}
-    sgx = sgx + hsum(gp * xc);
-    sg = sg + hsum(gp);
-  }
+${planeLoop(s, tpp, pass1)}
   let t = reduce_sum2(vec2<f32>(sgx * r, sg), lid);
   if (lid == 0u) { DW[row] = t.x; DB[row] = t.y; }
-  let w = ${wOf('row')};
-  let ab = t * (w / f32(m));
-  for (var u = lid; u < units; u = u + ${NORM_WG}u) {
-    let a = ${addr(s, 'u')};
-    let xh = (X[a] - ${v}(mu)) * ${v}(r);
-    DX[a] = ${v}(r) * (${gBack('a')} * ${v}(w) - ${v}(ab.y) - xh * ${v}(ab.x));
-  }`;
+  let ab = t * (${wOf('row')} / f32(m));
+${planeLoop(s, tpp, pass2('ab.y', 'ab.x'))}`;
   }
   return `${paramsWgsl(4)}${siluFns(s)}${decls(bind)}
 ${HEAD}
@@ -276,7 +309,7 @@ ${ENTRY} {
   let row = wid.x + wid.y * nwg.x;
   if (row >= pu(0u)) { return; }
   let lid = l.x;
-${rowHeader(s)}
+${rowHeader(s, tpp)}
   let mu = MU[row];
   let r = RS[row];
 ${body}

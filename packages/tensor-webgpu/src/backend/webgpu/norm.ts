@@ -9,19 +9,20 @@ const specKey = (s: NormKernelSpec) => `${s.layout}_${s.vec4 ? 'v4' : 's'}_${+s.
 
 function forward(
   ctx: GpuContext, s: NormKernelSpec, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer,
-  stats: BackendBuffer[], rows: number, params: Params, name: string,
+  stats: BackendBuffer[], rows: number, planes: number, hw: number, params: Params, name: string,
 ): void {
   const binds: Binding[] = [{ buf: g(x) }];
   if (w) binds.push({ buf: g(w) });
   if (b) binds.push({ buf: g(b) });
   binds.push({ buf: g(out), write: true }, ...stats.map((t) => ({ buf: g(t), write: true })));
-  ctx.dispatch(`${name}_fwd_${specKey(s)}`, () => normForwardWgsl(s), binds, params, ctx.grid(rows, 1));
+  const tpp = planeThreads(hw, planes, s.vec4);
+  ctx.dispatch(`${name}_fwd_${specKey(s)}_t${tpp}`, () => normForwardWgsl(s, tpp), binds, params, ctx.grid(rows, 1));
 }
 
 export function gpuGroupNormForward(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void {
   const total = p.n * p.groups;
   const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
-  forward(ctx, s, x, w, b, out, [mean, rstd], total, new Params().u(total, p.c, p.groups, p.spatial).f(p.eps), 'groupnorm');
+  forward(ctx, s, x, w, b, out, [mean, rstd], total, p.c / p.groups, p.spatial, new Params().u(total, p.c, p.groups, p.spatial).f(p.eps), 'groupnorm');
 }
 
 export function gpuGroupNormBackward(
@@ -31,7 +32,7 @@ export function gpuGroupNormBackward(
   const total = p.n * p.groups;
   const silu = p.activation === 'silu';
   const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu };
-  const tpp = planeThreads(p.spatial, s.vec4);
+  const tpp = planeThreads(p.spatial, p.c / p.groups, s.vec4);
   const part = ctx.alloc(2 * p.n * p.c * 4);
   const binds: Binding[] = [{ buf: g(x) }, { buf: g(gr) }];
   if (w) binds.push({ buf: g(w) });
@@ -54,7 +55,7 @@ export function gpuBatchNormForward(
 ): void {
   const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
   const scratch = variance ? null : ctx.alloc(p.c * 4);
-  forward(ctx, s, x, w, b, out, [mean, rstd, variance ?? scratch!], p.c, new Params().u(p.c, p.c, p.n, p.spatial).f(p.eps), 'batchnorm');
+  forward(ctx, s, x, w, b, out, [mean, rstd, variance ?? scratch!], p.c, p.n, p.spatial, new Params().u(p.c, p.c, p.n, p.spatial).f(p.eps), 'batchnorm');
   if (scratch) ctx.release(scratch);
 }
 
@@ -70,7 +71,8 @@ export function gpuBatchNormBackward(
   const sw = dw ? null : ctx.alloc(p.c * 4);
   const sb = db ? null : ctx.alloc(p.c * 4);
   binds.push({ buf: g(mean) }, { buf: g(rstd) }, { buf: g(dx), write: true }, { buf: dw ? g(dw) : sw!, write: true }, { buf: db ? g(db) : sb!, write: true });
-  ctx.dispatch(`batchnorm_bwd_${specKey(s)}`, () => normBackwardWgsl(s, 1), binds, new Params().u(p.c, p.c, p.n, p.spatial), ctx.grid(p.c, 1));
+  const tpp = planeThreads(p.spatial, p.n, s.vec4);
+  ctx.dispatch(`batchnorm_bwd_${specKey(s)}_t${tpp}`, () => normBackwardWgsl(s, tpp), binds, new Params().u(p.c, p.c, p.n, p.spatial), ctx.grid(p.c, 1));
   if (sw) ctx.release(sw);
   if (sb) ctx.release(sb);
 }
