@@ -5,7 +5,8 @@
 // dx); vec4 loads are used whenever a vec4 never straddles a channel (spatial size divisible by 4).
 import { paramsWgsl } from '../backend/webgpu/gpu-context.js';
 
-export const NORM_WG = 256;
+/** Workgroup sizes the kernels are built for (one workgroup per row): the larger for long rows. */
+export const NORM_WGS = [64, 256] as const;
 
 /**
  * How a kernel walks its rows. `group`: row r is the contiguous elements [r·m, (r+1)·m) with channel c0 + i / hw
@@ -18,6 +19,8 @@ export interface NormKernelSpec {
   layout: NormLayout;
   /** vec4 loads (hw divisible by 4). */
   vec4: boolean;
+  /** Workgroup size, one of {@link NORM_WGS}. */
+  wg: number;
   hasW: boolean;
   hasB: boolean;
   silu: boolean;
@@ -25,67 +28,72 @@ export interface NormKernelSpec {
 
 /**
  * Invocations per plane (a channel's hw elements for GroupNorm, a sample's hw elements of the channel for BatchNorm):
- * a power of two up to the workgroup size, about a quarter of the plane's loads, at least enough to keep every
- * invocation busy when the row has few planes.
+ * the largest power of two that fits all the row's planes into one block of the workgroup (1 when there are more
+ * planes than invocations), so the per-plane sums need the fewest blocks and tree levels.
  */
-export function planeThreads(hw: number, planes: number, vec4: boolean): number {
-  const units = vec4 ? hw / 4 : hw;
-  let t = 1;
-  while (t < NORM_WG && t * 4 < units) t *= 2;
+export function planeThreads(planes: number, wg: number): number {
   let q = 1;
-  while (q * 2 * planes <= NORM_WG) q *= 2;
-  return Math.max(t, q);
+  while (q * 2 * planes <= wg) q *= 2;
+  return q;
+}
+
+/** The workgroup size for rows of `m` elements. */
+export function normWorkgroup(m: number): number {
+  return m >= 1 << 16 ? 256 : 64;
 }
 
 const V = (s: NormKernelSpec) => (s.vec4 ? 'vec4<f32>' : 'f32');
 const L = (s: NormKernelSpec) => (s.vec4 ? 4 : 1);
 
-/** Shared helpers: Chan's merge of (count, mean, M2), a 256 → 16 → 1 workgroup merge and a two-value sum. */
-const HEAD = `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+/** Shared helpers: Chan's merge of (count, mean, M2), a wg → √wg → 1 workgroup merge and a two-value sum. */
+function head(wg: number): string {
+  const q = wg === 256 ? 16 : 8;
+  return `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let n = a.x + b.x;
   if (b.x == 0.0) { return a; }
   let d = b.y - a.y;
   let f = b.x / n;
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
-var<workgroup> st: array<vec3<f32>, ${NORM_WG}>;
-var<workgroup> st2: array<vec3<f32>, 17>;
+var<workgroup> st: array<vec3<f32>, ${wg}>;
+var<workgroup> st2: array<vec3<f32>, ${q + 1}>;
 fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
   st[lid] = v;
   workgroupBarrier();
-  if (lid < 16u) {
-    var a = st[lid * 16u];
-    for (var k = 1u; k < 16u; k = k + 1u) { a = merge(a, st[lid * 16u + k]); }
+  if (lid < ${q}u) {
+    var a = st[lid * ${q}u];
+    for (var k = 1u; k < ${q}u; k = k + 1u) { a = merge(a, st[lid * ${q}u + k]); }
     st2[lid] = a;
   }
   workgroupBarrier();
   if (lid == 0u) {
     var r = st2[0];
-    for (var k = 1u; k < 16u; k = k + 1u) { r = merge(r, st2[k]); }
-    st2[16] = r;
+    for (var k = 1u; k < ${q}u; k = k + 1u) { r = merge(r, st2[k]); }
+    st2[${q}] = r;
   }
   workgroupBarrier();
-  return st2[16];
+  return st2[${q}];
 }
-var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
-var<workgroup> red2: array<vec2<f32>, 17>;
+var<workgroup> red: array<vec2<f32>, ${wg}>;
+var<workgroup> red2: array<vec2<f32>, ${q + 1}>;
 fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
   red[lid] = v;
   workgroupBarrier();
-  if (lid < 16u) {
-    var a = red[lid * 16u];
-    for (var k = 1u; k < 16u; k = k + 1u) { a = a + red[lid * 16u + k]; }
+  if (lid < ${q}u) {
+    var a = red[lid * ${q}u];
+    for (var k = 1u; k < ${q}u; k = k + 1u) { a = a + red[lid * ${q}u + k]; }
     red2[lid] = a;
   }
   workgroupBarrier();
   if (lid == 0u) {
     var r = red2[0];
-    for (var k = 1u; k < 16u; k = k + 1u) { r = r + red2[k]; }
-    red2[16] = r;
+    for (var k = 1u; k < ${q}u; k = k + 1u) { r = r + red2[k]; }
+    red2[${q}] = r;
   }
   workgroupBarrier();
-  return red2[16];
+  return red2[${q}];
 }`;
+}
 
 function hsum(s: NormKernelSpec): string {
   return s.vec4 ? 'fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }' : 'fn hsum(v: f32) -> f32 { return v; }';
@@ -128,12 +136,12 @@ fn dact(x: ${v}) -> ${v} {
 `;
 }
 
-const ENTRY = `@compute @workgroup_size(${NORM_WG})
+const entry = (wg: number) => `@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>)`;
 
 /**
  * The row's geometry (params [rows, c, groups | n, hw, eps]): `m` elements in `planes` planes of `hwl` loads of `L`
- * elements; plane k starts at load `pbase(k)` and has channel `pchan(k)`. Invocations work in blocks of NORM_WG / tpp
+ * elements; plane k starts at load `pbase(k)` and has channel `pchan(k)`. Invocations work in blocks of wg / tpp
  * planes, tpp invocations per plane (`sub` is the index inside it), so no load needs a division to find its channel.
  */
 function rowHeader(s: NormKernelSpec, tpp: number): string {
@@ -159,7 +167,7 @@ const pchan = (s: NormKernelSpec, k: string) => (s.layout === 'group' ? `c0 + ${
 
 /** Loops over the row's planes in blocks; `body` sees `k`, `o` (the plane's first load), `ch` and the load `o + u`. */
 function planeLoop(s: NormKernelSpec, tpp: number, body: string, afterBlock = ''): string {
-  return `  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
+  return `  for (var k0 = 0u; k0 < planes; k0 = k0 + ${s.wg / tpp}u) {
     let k = k0 + lid / ${tpp}u;
     if (k < planes) {
       let o = ${pbase(s, 'k')};
@@ -187,9 +195,9 @@ export function normForwardWgsl(s: NormKernelSpec, tpp: number): string {
   bind.push([`Y: array<${v}>`, true], ['MU: array<f32>', true], ['RS: array<f32>', true]);
   if (s.layout === 'batch') bind.push(['VA: array<f32>', true]);
   return `${paramsWgsl(5)}${siluFns(s)}${decls(bind)}
-${HEAD}
+${head(s.wg)}
 ${hsum(s)}
-${ENTRY} {
+${entry(s.wg)} {
   let row = wid.x + wid.y * nwg.x;
   if (row >= pu(0u)) { return; }
   let lid = l.x;
@@ -216,7 +224,7 @@ ${planeLoop(s, tpp, `        let d = X[o + u] - ${v}(sh);
   let va = tot.z / f32(m);
   let r = 1.0 / sqrt(va + pf(4u));
   if (lid == 0u) { MU[row] = mu; RS[row] = r;${s.layout === 'batch' ? ' VA[row] = va;' : ''} }
-  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
+  for (var k0 = 0u; k0 < planes; k0 = k0 + ${s.wg / tpp}u) {
     let k = k0 + lid / ${tpp}u;
     if (k < planes) {
       let o = ${pbase(s, 'k')};
@@ -268,7 +276,7 @@ ${gpre}
   let nc = pu(1u);
   let total = pu(0u) / groups * nc;
   var acc = vec2<f32>(0.0);
-  for (var k0 = 0u; k0 < planes; k0 = k0 + ${NORM_WG / tpp}u) {
+  for (var k0 = 0u; k0 < planes; k0 = k0 + ${s.wg / tpp}u) {
     let k = k0 + lid / ${tpp}u;
     var sgx = 0.0;
     var sg = 0.0;
@@ -303,9 +311,9 @@ ${planeLoop(s, tpp, pass1)}
 ${planeLoop(s, tpp, pass2('ab.y', 'ab.x'))}`;
   }
   return `${paramsWgsl(4)}${siluFns(s)}${decls(bind)}
-${HEAD}
+${head(s.wg)}
 ${hsum(s)}
-${ENTRY} {
+${entry(s.wg)} {
   let row = wid.x + wid.y * nwg.x;
   if (row >= pu(0u)) { return; }
   let lid = l.x;

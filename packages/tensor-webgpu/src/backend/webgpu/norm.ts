@@ -1,11 +1,11 @@
 // Fused GroupNorm / LayerNorm / BatchNorm on WebGPU: forward in one dispatch, backward in two (GroupNorm) or one
 // (BatchNorm); see kernels/norm.ts.
 import type { BackendBuffer, BatchNormParams, GroupNormParams } from '../backend.js';
-import { type NormKernelSpec, groupNormParamGradWgsl, normBackwardWgsl, normForwardWgsl, planeThreads } from '../../kernels/norm.js';
+import { type NormKernelSpec, groupNormParamGradWgsl, normBackwardWgsl, normForwardWgsl, normWorkgroup, planeThreads } from '../../kernels/norm.js';
 import { type Binding, type GpuBuffer, type GpuContext, Params } from './gpu-context.js';
 
 const g = (b: BackendBuffer) => b as GpuBuffer;
-const specKey = (s: NormKernelSpec) => `${s.layout}_${s.vec4 ? 'v4' : 's'}_${+s.hasW}${+s.hasB}${s.silu ? '_silu' : ''}`;
+const specKey = (s: NormKernelSpec) => `${s.layout}_${s.vec4 ? 'v4' : 's'}_w${s.wg}_${+s.hasW}${+s.hasB}${s.silu ? '_silu' : ''}`;
 
 function forward(
   ctx: GpuContext, s: NormKernelSpec, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer,
@@ -15,13 +15,13 @@ function forward(
   if (w) binds.push({ buf: g(w) });
   if (b) binds.push({ buf: g(b) });
   binds.push({ buf: g(out), write: true }, ...stats.map((t) => ({ buf: g(t), write: true })));
-  const tpp = planeThreads(hw, planes, s.vec4);
+  const tpp = planeThreads(planes, s.wg);
   ctx.dispatch(`${name}_fwd_${specKey(s)}_t${tpp}`, () => normForwardWgsl(s, tpp), binds, params, ctx.grid(rows, 1));
 }
 
 export function gpuGroupNormForward(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void {
   const total = p.n * p.groups;
-  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
+  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: normWorkgroup((p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
   forward(ctx, s, x, w, b, out, [mean, rstd], total, p.c / p.groups, p.spatial, new Params().u(total, p.c, p.groups, p.spatial).f(p.eps), 'groupnorm');
 }
 
@@ -31,8 +31,8 @@ export function gpuGroupNormBackward(
 ): void {
   const total = p.n * p.groups;
   const silu = p.activation === 'silu';
-  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu };
-  const tpp = planeThreads(p.spatial, p.c / p.groups, s.vec4);
+  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: normWorkgroup((p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu };
+  const tpp = planeThreads(p.c / p.groups, s.wg);
   const part = ctx.alloc(2 * p.n * p.c * 4);
   const binds: Binding[] = [{ buf: g(x) }, { buf: g(gr) }];
   if (w) binds.push({ buf: g(w) });
@@ -53,7 +53,7 @@ export function gpuBatchNormForward(
   ctx: GpuContext, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer,
   variance: BackendBuffer | null, p: BatchNormParams,
 ): void {
-  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
+  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: normWorkgroup(p.n * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
   const scratch = variance ? null : ctx.alloc(p.c * 4);
   forward(ctx, s, x, w, b, out, [mean, rstd, variance ?? scratch!], p.c, p.n, p.spatial, new Params().u(p.c, p.c, p.n, p.spatial).f(p.eps), 'batchnorm');
   if (scratch) ctx.release(scratch);
@@ -64,14 +64,14 @@ export function gpuBatchNormBackward(
   dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: BatchNormParams,
 ): void {
   const silu = p.activation === 'silu';
-  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, hasW: !!w, hasB: !!b, silu };
+  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: normWorkgroup(p.n * p.spatial), hasW: !!w, hasB: !!b, silu };
   const binds: Binding[] = [{ buf: g(x) }, { buf: g(gr) }];
   if (w) binds.push({ buf: g(w) });
   if (silu && b) binds.push({ buf: g(b) });
   const sw = dw ? null : ctx.alloc(p.c * 4);
   const sb = db ? null : ctx.alloc(p.c * 4);
   binds.push({ buf: g(mean) }, { buf: g(rstd) }, { buf: g(dx), write: true }, { buf: dw ? g(dw) : sw!, write: true }, { buf: db ? g(db) : sb!, write: true });
-  const tpp = planeThreads(p.spatial, p.n, s.vec4);
+  const tpp = planeThreads(p.n, s.wg);
   ctx.dispatch(`batchnorm_bwd_${specKey(s)}_t${tpp}`, () => normBackwardWgsl(s, tpp), binds, new Params().u(p.c, p.c, p.n, p.spatial), ctx.grid(p.c, 1));
   if (sw) ctx.release(sw);
   if (sb) ctx.release(sb);
