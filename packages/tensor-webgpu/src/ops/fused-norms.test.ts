@@ -145,6 +145,24 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused layerNorm and ba
     dispose([x, u]);
   });
 
+  it('SiLU epilogue at large pre-activations (±hundreds): forward and gradients equal silu of the norm', async () => {
+    const x = randn([2, 8, 6, 4], { backend: b, generator: gen }).requiresGrad_();
+    const w = randn([8], { backend: b, generator: gen }).mul(80).requiresGrad_();
+    const bias = randn([8], { backend: b, generator: gen }).mul(20).requiresGrad_();
+    const g = randn([2, 8, 6, 4], { backend: b, generator: gen });
+    for (const [fused, plain] of [
+      [F.groupNorm(x, 2, w, bias, 1e-5, { activation: 'silu' }), F.silu(F.groupNorm(x, 2, w, bias))],
+      [F.batchNorm(x, null, null, w, bias, { training: true, activation: 'silu' }), F.silu(F.batchNorm(x, null, null, w, bias, { training: true }))],
+    ] as const) {
+      expectClose(Array.from(await fused.data()), Array.from(await plain.data()), { rtol: 1e-5, atol: 1e-6 }, 'forward');
+      const got = grad(fused, [x, w, bias], { gradOutputs: [g] });
+      const want = grad(plain, [x, w, bias], { gradOutputs: [g] });
+      for (let i = 0; i < 3; i++) expectClose(Array.from(await got[i]!.data()), Array.from(await want[i]!.data()), { rtol: 1e-4, atol: 1e-4 }, `grad ${i}`);
+      dispose([fused, plain, got, want]);
+    }
+    dispose([x, w, bias, g]);
+  });
+
   it('BatchNorm2d: running statistics move toward the batch mean and unbiased variance; SiLU module option', async () => {
     const bn = new BatchNorm2d(3, { backend: b, momentum: 0.25, activation: 'silu' });
     const x = randn([4, 3, 5, 6], { backend: b, generator: gen, std: 2, mean: 1 } as never);
@@ -175,6 +193,8 @@ describe.skipIf(!gpu)('fused norms: CPU == WebGPU', () => {
       { shape: [3, 8, 16, 16], groups: 4 }, // vec4, 64 units per plane
       { shape: [2, 6, 1, 1], groups: 3 }, // one element per channel
       { shape: [1, 4, 40, 40], groups: 1 }, // 400 vec4 per plane
+      { shape: [2, 160, 3, 1], groups: 1 }, // more planes than invocations: several blocks
+      { shape: [1, 4, 128, 128], groups: 1 }, // a 64K-element row: the 256-invocation kernels
     ];
     for (const { shape, groups } of cases) {
       const c = shape[1]!;
