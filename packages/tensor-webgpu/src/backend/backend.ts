@@ -256,7 +256,8 @@ export interface Backend {
   unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void;
 
   /**
-   * GroupNorm forward in one kernel: per (sample, group) the mean and (two-pass, biased) variance, then
+   * GroupNorm forward in one kernel: per (sample, group) the mean and biased variance (one statistics pass: shifted
+   * sums merged with Chan's formula on WebGPU, two float64 passes on the CPU), then
    * `y = (x − mean)·(rsqrt(var + eps)·weight) + bias`; `mean` and `rstd` ([n·groups]) are written for the backward.
    */
   groupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void;
