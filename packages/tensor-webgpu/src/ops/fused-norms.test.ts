@@ -1,7 +1,7 @@
-// Fused LayerNorm (GroupNorm's primitive with one group) and training-mode BatchNorm: kernel counts, a float64
-// forward reference, gradients equal to autograd through the same norm composed of small ops and to the
-// differentiable-ops backward (what createGraph takes), the SiLU epilogue, double backward, CPU == WebGPU on shapes
-// that exercise the vec4 and scalar paths, and the BatchNorm module's running statistics.
+// Fused LayerNorm (GroupNorm's primitive with one group), instance norm (one channel per group) and training-mode
+// BatchNorm: kernel counts, a float64 forward reference, gradients equal to autograd through the same norm composed
+// of small ops and to the differentiable-ops backward (what createGraph takes), the SiLU epilogue, double backward,
+// CPU == WebGPU on shapes that exercise the vec4 and scalar paths, and the BatchNorm module's running statistics.
 import { describe, expect, it } from 'vitest';
 import { F, Generator, dispose, enableGrad, grad, noGrad, profile, randn, type Tensor } from '../index.js';
 import { BatchNorm2d, LayerNorm } from '../nn/index.js';
@@ -161,6 +161,22 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused layerNorm and ba
       dispose([fused, plain, got, want]);
     }
     dispose([x, w, bias, g]);
+  });
+
+  it('instanceNorm with input statistics: GroupNorm\'s kernels (one channel per group), gradients equal the composed norm', async () => {
+    const x = randn([3, 5, 6, 7], { backend: b, generator: gen, std: 2, mean: 3 } as never).requiresGrad_();
+    const w = randn([5], { backend: b, generator: gen }).requiresGrad_();
+    const bias = randn([5], { backend: b, generator: gen }).requiresGrad_();
+    const fwd = await profile(() => F.instanceNorm(x, { weight: w, bias }), { backend: b });
+    expect(fwd.calls).toBe(1);
+    const ref = composed(x, [2, 3], [1, 5, 1, 1], w, bias, 1e-5);
+    expectClose(Array.from(await fwd.result.data()), Array.from(await ref.data()), { rtol: 1e-4, atol: 1e-5 }, 'forward');
+    const g = randn([3, 5, 6, 7], { backend: b, generator: gen });
+    const bwd = await profile(() => grad(fwd.result, [x, w, bias], { gradOutputs: [g], retainGraph: true }), { backend: b });
+    expect(bwd.calls).toBe(bwdCalls(2));
+    const want = grad(ref, [x, w, bias], { gradOutputs: [g] });
+    for (let i = 0; i < 3; i++) expectClose(Array.from(await bwd.result[i]!.data()), Array.from(await want[i]!.data()), { rtol: 1e-4, atol: 1e-5 }, `grad ${i}`);
+    dispose([x, w, bias, fwd.result, ref, g, bwd.result, want]);
   });
 
   it('BatchNorm2d: running statistics move toward the batch mean and unbiased variance; SiLU module option', async () => {

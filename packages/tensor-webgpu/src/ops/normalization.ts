@@ -347,7 +347,8 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
 
 /**
  * Instance normalisation of (N, C, …) input: each (sample, channel) plane is normalised with its own mean and
- * biased variance (or with the running statistics when `useInputStats` is false), then the per-channel affine.
+ * biased variance (GroupNorm's fused kernels with one channel per group) or with the running statistics when
+ * `useInputStats` is false, then the per-channel affine.
  * Running statistics are never updated (tensors are immutable).
  *
  * @example
@@ -370,6 +371,8 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   } else {
     check(runningMean && runningVar, op, 'runningMean and runningVar are required when useInputStats is false');
   }
+  // With its own statistics, instance norm is GroupNorm with one channel per group: the same fused kernels.
+  if (useInputStats && x.size > 0) return fusedGroupNorm(op, x, { n, c, groups: c, spatial, eps, activation: 'none' }, weight ?? null, bias ?? null);
   const bshape = channelShape(x);
   return tidy(() => {
     let y: Tensor;
