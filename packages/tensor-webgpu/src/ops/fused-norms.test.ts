@@ -193,6 +193,17 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused layerNorm and ba
     expectClose(Array.from(await bn.runningMean!.data()), Array.from(await mean.data(), (v) => 0.25 * v), { rtol: 1e-5, atol: 1e-6 }, 'running mean');
     expectClose(Array.from(await bn.runningVar!.data()), Array.from(await unbiased.data(), (v) => 0.75 + 0.25 * v), { rtol: 1e-5, atol: 1e-6 }, 'running var');
     expect(bn.extraRepr()).toContain('activation=silu');
+    // Eval: the running statistics, then SiLU.
+    bn.eval();
+    const ye = bn.call(x);
+    const rm = await data(bn.runningMean!), rv = await data(bn.runningVar!);
+    const wantEval = Array.from(xs, (v, i) => {
+      const c = Math.floor(i / hw) % 3;
+      const t = (v - rm[c]!) / Math.sqrt(rv[c]! + 1e-5);
+      return t / (1 + Math.exp(-t));
+    });
+    expectClose(Array.from(await ye.data()), wantEval, { rtol: 1e-4, atol: 1e-5 }, 'BatchNorm2d eval silu');
+    ye.dispose();
     const ln = new LayerNorm([5, 6], { backend: b, activation: 'silu' });
     const z = ln.call(x);
     expectClose(Array.from(await z.data()), reference(xs, 12, (i) => Math.floor(i / hw), () => 0, null, null, 1e-5, true), { rtol: 1e-4, atol: 1e-5 }, 'LayerNorm silu');
