@@ -272,7 +272,7 @@ ${gpre}
         DX[o + u] = ${v}(r) * (${s.silu ? 'DX[o + u]' : 'G[o + u]'} * ${v}(${wOf('ch')}) - ${v}(${a}) - xh * ${v}(${b}));`;
   let body: string;
   if (s.layout === 'group') {
-    // Per plane (channel) sums: a tree over its tpp invocations after each block.
+    // Per plane (channel) sums: a tree over its tpp invocations after each block (none with one invocation a plane).
     const tree: string[] = [];
     for (let h = tpp / 2; h >= 1; h /= 2) tree.push(`    if (sub < ${h}u) { red[lid] = red[lid] + red[lid + ${h}u]; }\n    workgroupBarrier();`);
     body = `  let n = row / groups;
@@ -290,18 +290,17 @@ ${gpre}
 ${pass1}
       }
     }
-    red[lid] = vec2<f32>(sgx * r, sg);
+${tpp === 1 ? '    let t = vec2<f32>(sgx * r, sg);' : `    red[lid] = vec2<f32>(sgx * r, sg);
     workgroupBarrier();
 ${tree.join('\n')}
+    let t = red[lid];`}
     if (sub == 0u && k < planes) {
-      let t = red[lid];
       PART[n * nc + c0 + k] = t.x;
       PART[total + n * nc + c0 + k] = t.y;
       let w = ${wOf('c0 + k')};
       acc = acc + vec2<f32>(w * t.y, w * t.x);
     }
-    workgroupBarrier();
-  }
+${tpp === 1 ? '' : '    workgroupBarrier();\n'}  }
   let ab = reduce_sum2(acc, lid) / f32(m);
 ${planeLoop(s, tpp, pass2('ab.x', 'ab.y'))}`;
   } else {
