@@ -167,9 +167,19 @@ export interface EmaUpdateArgs {
   s: BackendBuffer; t: BackendBuffer; out: BackendBuffer; numel: number; w: number;
 }
 
-/** Shape of a fused GroupNorm: x is [n, c, spatial…] with `spatial` elements per channel, `groups` dividing c. */
+/**
+ * Shape of a fused GroupNorm: x is [n, c, spatial…] with `spatial` elements per channel, `groups` dividing c. LayerNorm
+ * over rows of `len` elements is the same primitive with n = rows, c = len, groups = 1, spatial = 1.
+ */
 export interface GroupNormParams {
   n: number; c: number; groups: number; spatial: number; eps: number;
+  /** An activation applied to the normalised output in the same pass (its gradient folded into the backward). */
+  activation: 'none' | 'silu';
+}
+
+/** Shape of a fused training-mode BatchNorm: x is [n, c, spatial…]; statistics per channel over n·spatial elements. */
+export interface BatchNormParams {
+  n: number; c: number; spatial: number; eps: number;
   /** An activation applied to the normalised output in the same pass (its gradient folded into the backward). */
   activation: 'none' | 'silu';
 }
@@ -264,7 +274,8 @@ export interface Backend {
   unaryBackward(op: UnaryBackwardOp, g: BackendBuffer, x: BackendBuffer, out: BackendBuffer, numel: number, alpha: number): void;
 
   /**
-   * GroupNorm forward in one kernel: per (sample, group) the mean and (two-pass, biased) variance, then
+   * GroupNorm forward in one kernel: per (sample, group) the mean and biased variance (one statistics pass: shifted
+   * sums merged with Chan's formula on WebGPU, two float64 passes on the CPU), then
    * `y = (x − mean)·(rsqrt(var + eps)·weight) + bias`; `mean` and `rstd` ([n·groups]) are written for the backward.
    */
   groupNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void;
@@ -276,6 +287,20 @@ export interface Backend {
   groupNormBackward(
     x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
     dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: GroupNormParams,
+  ): void;
+  /**
+   * BatchNorm forward with batch statistics in one kernel: per channel the mean and biased variance (one statistics
+   * pass), then `y = (x − mean)·(rsqrt(var + eps)·weight) + bias` (and the activation); `mean`, `rstd` and, when given,
+   * the biased `variance` ([c]) are written.
+   */
+  batchNormForward(x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, variance: BackendBuffer | null, p: BatchNormParams): void;
+  /**
+   * BatchNorm backward in one kernel: GroupNorm's formula with the channel as the group (`bias` needed only with the
+   * SiLU epilogue); `dWeight = Σ g·x̂`, `dBias = Σ g` per channel (each optional).
+   */
+  batchNormBackward(
+    x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: BatchNormParams,
   ): void;
 
   // --- fused optimizer updates (float32; every output a fresh buffer; each step rounded to float32 exactly as the

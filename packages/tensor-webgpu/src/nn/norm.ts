@@ -1,10 +1,12 @@
-// Normalisation layers: BatchNorm1d/2d (batch statistics in training with momentum-updated running statistics,
-// running statistics in eval), GroupNorm and LayerNorm, over the functional forms in ops/normalization.ts.
+// Normalisation layers: BatchNorm1d/2d (batch statistics in training with momentum-updated running statistics taken
+// from the fused kernel's batch mean and variance, running statistics in eval), GroupNorm and LayerNorm, over the
+// functional forms in ops/normalization.ts; each may fuse SiLU into its output.
 import { noGrad } from '../autograd/grad-mode.js';
 import { check, fmtShape } from '../errors.js';
 import { tidy } from '../memory.js';
 import { full } from '../ops/creation.js';
-import { batchNorm, groupNorm, layerNorm } from '../ops/normalization.js';
+import { batchNorm, batchNormWithStats, groupNorm, layerNorm } from '../ops/normalization.js';
+import { requireFloat } from '../ops/util.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { type LayerOptions, type Parameter, newParameter } from './parameter.js';
@@ -19,6 +21,8 @@ export interface BatchNormOptions extends LayerOptions {
   affine?: boolean;
   /** Keep running statistics for eval (default true); without them eval also uses batch statistics. */
   trackRunningStats?: boolean;
+  /** Apply SiLU to the output (`'silu'`, in the same kernel with batch statistics; default `'none'`). */
+  activation?: 'none' | 'silu';
 }
 
 function checkEps(op: string, eps: number): void {
@@ -36,6 +40,8 @@ abstract class BatchNormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
+  /** The activation applied to the output (see {@link BatchNormOptions.activation}). */
+  readonly activation: 'none' | 'silu';
   weight: Parameter | null = null;
   bias: Parameter | null = null;
 
@@ -50,6 +56,8 @@ abstract class BatchNormBase extends Module {
     check(this.momentum === null || Number.isFinite(this.momentum), op, `momentum must be a finite number or null, got ${this.momentum}`);
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
+    this.activation = options.activation ?? 'none';
+    check(this.activation === 'none' || this.activation === 'silu', op, `activation must be 'none' or 'silu', got '${String(this.activation)}'`);
     if (this.affine) {
       this.weight = newParameter([numFeatures], 1, options.backend);
       this.bias = newParameter([numFeatures], 0, options.backend);
@@ -87,18 +95,18 @@ abstract class BatchNormBase extends Module {
   /** Input ranks this layer accepts. */
   protected abstract checkInput(x: Tensor): void;
 
-  /** Moves the running statistics toward the batch's (torch's update rule), without recording gradients. */
-  #updateRunningStats(x: Tensor): void {
+  /**
+   * Moves the running statistics toward the batch's (torch's update rule), without recording gradients: `mean` and
+   * the biased `variance` ([c]) come from the fused forward, over `count` values per channel.
+   */
+  #updateRunningStats(mean: Tensor, variance: Tensor, count: number): void {
     const rm = this.runningMean!;
     const rv = this.runningVar!;
     const nbt = this.numBatchesTracked!;
     noGrad(() => tidy(() => {
       const next = nbt.add(1);
       nbt._replaceStorage(next);
-      const c = x.shape[1]!;
-      const rows = x.transpose(0, 1).reshape(c, -1);
-      const mean = rows.mean(1);
-      const unbiased = rows.var(1);
+      const unbiased = variance.mul(count / (count - 1));
       if (this.momentum !== null) {
         const m = this.momentum;
         rm._replaceStorage(rm.mul(1 - m).add(mean.mul(m)));
@@ -121,16 +129,23 @@ abstract class BatchNormBase extends Module {
     if (this.training && this.trackRunningStats) {
       const count = x.size / this.numFeatures;
       check(count > 1, op, `expected more than 1 value per channel when training, got input of shape ${fmtShape(x.shape)}`);
-      this.#updateRunningStats(x);
+      requireFloat(op, x);
+      // One fused kernel gives the output and the batch statistics the running ones move toward.
+      const [out, mean, variance] = batchNormWithStats(x, this.weight, this.bias, this.eps, this.activation);
+      this.#updateRunningStats(mean, variance, count);
+      mean.dispose();
+      variance.dispose();
+      return out;
     }
     return batchNorm(x, useBatchStats ? null : this.runningMean, useBatchStats ? null : this.runningVar, this.weight, this.bias, {
       training: useBatchStats,
       eps: this.eps,
+      activation: this.activation,
     });
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, track_running_stats=${this.trackRunningStats}`;
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, track_running_stats=${this.trackRunningStats}${this.activation === 'none' ? '' : `, activation=${this.activation}`}`;
   }
 }
 
@@ -228,6 +243,8 @@ export interface LayerNormOptions extends LayerOptions {
   elementwiseAffine?: boolean;
   /** Learn the shift too when `elementwiseAffine` (default true). */
   bias?: boolean;
+  /** Apply SiLU to the output in the same kernel (`'silu'`; default `'none'`). */
+  activation?: 'none' | 'silu';
 }
 
 /**
@@ -241,6 +258,8 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
+  /** The activation fused into the output (see {@link LayerNormOptions.activation}). */
+  readonly activation: 'none' | 'silu';
   weight: Parameter | null = null;
   bias: Parameter | null = null;
 
@@ -251,6 +270,8 @@ export class LayerNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     checkEps('LayerNorm', this.eps);
     this.elementwiseAffine = options.elementwiseAffine ?? true;
+    this.activation = options.activation ?? 'none';
+    check(this.activation === 'none' || this.activation === 'silu', 'LayerNorm', `activation must be 'none' or 'silu', got '${String(this.activation)}'`);
     if (this.elementwiseAffine) {
       this.weight = newParameter(this.normalizedShape, 1, options.backend);
       if (options.bias ?? true) this.bias = newParameter(this.normalizedShape, 0, options.backend);
@@ -258,10 +279,10 @@ export class LayerNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps, { activation: this.activation });
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine}`;
+    return `(${this.normalizedShape.join(', ')}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine}${this.activation === 'none' ? '' : `, activation=${this.activation}`}`;
   }
 }

@@ -10,7 +10,7 @@ import { cpuConv2d, cpuConv2dWeightGrad, cpuConvTranspose2d, cpuMatmul } from '.
 import { cpuAdaptiveAvgPool2d, cpuGridSample, cpuPool2d, cpuResize } from './image.js';
 import { CpuProfiler } from './cpu-profiler.js';
 import { cpuAdamUpdate, cpuAdamUpdateMulti, cpuEmaUpdate, cpuEmaUpdateMulti, cpuSgdUpdate, cpuSgdUpdateMulti } from './optim.js';
-import { cpuGroupNormBackward, cpuGroupNormForward } from './norm.js';
+import { cpuBatchNormBackward, cpuBatchNormForward, cpuGroupNormBackward, cpuGroupNormForward } from './norm.js';
 
 /**
  * The CPU reference backend. Always available; used when no WebGPU adapter exists.
@@ -89,6 +89,8 @@ export class CpuBackend implements Backend {
   gridSample = cpuGridSample;
   groupNormForward = cpuGroupNormForward;
   groupNormBackward = cpuGroupNormBackward;
+  batchNormForward = cpuBatchNormForward;
+  batchNormBackward = cpuBatchNormBackward;
   adamUpdate = cpuAdamUpdate;
   sgdUpdate = cpuSgdUpdate;
   emaUpdate = cpuEmaUpdate;

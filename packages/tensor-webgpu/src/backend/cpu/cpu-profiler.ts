@@ -7,7 +7,7 @@ import type { Backend } from '../backend.js';
 const PRIMITIVES = [
   'fill', 'random', 'arange', 'unary', 'unaryBackward', 'cast', 'binary', 'where', 'copy', 'copyInto', 'pad', 'gather', 'scatterAdd',
   'indexSelect', 'reduce', 'argReduce', 'cumsum', 'matmul', 'conv2d', 'convTranspose2d', 'conv2dWeightGrad', 'pool2d',
-  'adaptiveAvgPool2d', 'resize', 'gridSample', 'groupNormForward', 'groupNormBackward', 'adamUpdate', 'sgdUpdate', 'emaUpdate',
+  'adaptiveAvgPool2d', 'resize', 'gridSample', 'groupNormForward', 'groupNormBackward', 'batchNormForward', 'batchNormBackward', 'adamUpdate', 'sgdUpdate', 'emaUpdate',
   'adamUpdateMulti', 'sgdUpdateMulti', 'emaUpdateMulti',
 ] as const;
 

@@ -1,5 +1,6 @@
-// GroupNorm forward and backward on the CPU in a few passes per (sample, group), accumulating in float64.
-import type { BackendBuffer, GroupNormParams } from '../backend.js';
+// GroupNorm (and LayerNorm, through it) and training-mode BatchNorm forward and backward on the CPU in a few passes
+// per statistics row, accumulating in float64.
+import type { BackendBuffer, BatchNormParams, GroupNormParams } from '../backend.js';
 import { arr } from './cpu-buffer.js';
 import { UNARY_BACKWARD_CPU, UNARY_CPU } from './elementwise.js';
 
@@ -91,4 +92,75 @@ export function cpuGroupNormBackward(
   }
   if (dWeight) arr(dWeight).set(dw);
   if (dBias) arr(dBias).set(db);
+}
+
+/** Calls `f(offset, length)` for each of the n contiguous segments of channel `ch` of an [n, c, spatial] tensor. */
+function segments(p: BatchNormParams, ch: number, f: (o: number, len: number) => void): void {
+  for (let a = 0; a < p.n; a++) f((a * p.c + ch) * p.spatial, p.spatial);
+}
+
+export function cpuBatchNormForward(
+  x: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer,
+  variance: BackendBuffer | null, p: BatchNormParams,
+): void {
+  const X = arr(x), Y = arr(out), W = weight ? arr(weight) : null, B = bias ? arr(bias) : null, MU = arr(mean), RS = arr(rstd);
+  const VA = variance ? arr(variance) : null;
+  const m = p.n * p.spatial;
+  for (let ch = 0; ch < p.c; ch++) {
+    let s = 0;
+    segments(p, ch, (o, len) => { for (let i = 0; i < len; i++) s += X[o + i]!; });
+    const mu = Math.fround(s / m);
+    let v = 0;
+    segments(p, ch, (o, len) => {
+      for (let i = 0; i < len; i++) {
+        const d = X[o + i]! - mu;
+        v += d * d;
+      }
+    });
+    const va = Math.fround(v / m);
+    const r = Math.fround(1 / Math.sqrt(Math.fround(va + Math.fround(p.eps))));
+    MU[ch] = mu;
+    RS[ch] = r;
+    if (VA) VA[ch] = va;
+    const scale = W ? Math.fround(r * W[ch]!) : r;
+    const b = B ? B[ch]! : 0;
+    segments(p, ch, (o, len) => {
+      if (p.activation === 'silu') for (let i = 0; i < len; i++) Y[o + i] = silu(Math.fround((X[o + i]! - mu) * scale + b));
+      else for (let i = 0; i < len; i++) Y[o + i] = (X[o + i]! - mu) * scale + b;
+    });
+  }
+}
+
+export function cpuBatchNormBackward(
+  x: BackendBuffer, g: BackendBuffer, weight: BackendBuffer | null, bias: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+  dx: BackendBuffer, dWeight: BackendBuffer | null, dBias: BackendBuffer | null, p: BatchNormParams,
+): void {
+  const X = arr(x), G = arr(g), W = weight ? arr(weight) : null, B = bias ? arr(bias) : null, MU = arr(mean), RS = arr(rstd), DX = arr(dx);
+  const DW = dWeight ? arr(dWeight) : null, DB = dBias ? arr(dBias) : null;
+  const m = p.n * p.spatial;
+  const gp = new Float64Array(p.spatial);
+  for (let ch = 0; ch < p.c; ch++) {
+    const mu = MU[ch]!, r = RS[ch]!, w = W ? W[ch]! : 1;
+    const scale = W ? Math.fround(r * w) : r;
+    const b = B ? B[ch]! : 0;
+    // The incoming gradient at the pre-activation (through SiLU′ with the epilogue), recomputed per segment.
+    const gpre = (o: number, len: number) => {
+      for (let i = 0; i < len; i++) gp[i] = p.activation === 'silu' ? G[o + i]! * siluGrad(Math.fround((X[o + i]! - mu) * scale + b)) : G[o + i]!;
+    };
+    let sgx = 0, sg = 0;
+    segments(p, ch, (o, len) => {
+      gpre(o, len);
+      for (let i = 0; i < len; i++) {
+        sgx += gp[i]! * ((X[o + i]! - mu) * r);
+        sg += gp[i]!;
+      }
+    });
+    if (DW) DW[ch] = sgx;
+    if (DB) DB[ch] = sg;
+    const a = (w * sg) / m, bb = (w * sgx) / m;
+    segments(p, ch, (o, len) => {
+      gpre(o, len);
+      for (let i = 0; i < len; i++) DX[o + i] = r * (gp[i]! * w - a - (X[o + i]! - mu) * r * bb);
+    });
+  }
 }

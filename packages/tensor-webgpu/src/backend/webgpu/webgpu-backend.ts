@@ -1,6 +1,6 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateArgs, AdamUpdateParams, Backend, EmaUpdateArgs, SgdUpdateArgs, BackendBuffer, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateArgs, AdamUpdateParams, Backend, EmaUpdateArgs, SgdUpdateArgs, BackendBuffer, BatchNormParams, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
@@ -17,7 +17,7 @@ import { gpuConv2dWeightGrad } from './conv-weight-grad.js';
 import { gpuAdaptiveAvgPool2d, gpuGridSample, gpuPool2d, gpuResize } from './image.js';
 import { GpuProfiler } from './gpu-profiler.js';
 import { gpuAdamUpdate, gpuAdamUpdateMulti, gpuEmaUpdate, gpuEmaUpdateMulti, gpuSgdUpdate, gpuSgdUpdateMulti } from './optim.js';
-import { gpuGroupNormBackward, gpuGroupNormForward } from './norm.js';
+import { gpuBatchNormBackward, gpuBatchNormForward, gpuGroupNormBackward, gpuGroupNormForward } from './norm.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuInitOptions {
@@ -185,6 +185,11 @@ export class WebGpuBackend implements Backend {
     x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
     dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: GroupNormParams,
   ): void { gpuGroupNormBackward(this.ctx, x, g, w, b, mean, rstd, dx, dw, db, p); }
+  batchNormForward(x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, variance: BackendBuffer | null, p: BatchNormParams): void { gpuBatchNormForward(this.ctx, x, w, b, out, mean, rstd, variance, p); }
+  batchNormBackward(
+    x: BackendBuffer, g: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, mean: BackendBuffer, rstd: BackendBuffer,
+    dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: BatchNormParams,
+  ): void { gpuBatchNormBackward(this.ctx, x, g, w, b, mean, rstd, dx, dw, db, p); }
   adamUpdate(
     p: BackendBuffer, g: BackendBuffer, m: BackendBuffer | null, v: BackendBuffer | null, vMax: BackendBuffer | null,
     pOut: BackendBuffer, mOut: BackendBuffer, vOut: BackendBuffer, vMaxOut: BackendBuffer | null, q: AdamUpdateParams,
