@@ -73,6 +73,28 @@ export interface Conv2dParams {
   groups: number;
 }
 
+/**
+ * An activation fused into the epilogue of conv2d / matmul: `out = gain · f(acc + bias)`, f one of the activations
+ * below with UnaryOp's formula (`alpha` is leakyRelu's negative slope, ignored otherwise).
+ */
+export interface FusedActivation {
+  op: 'relu' | 'silu' | 'geluErf' | 'geluTanh' | 'leakyRelu';
+  alpha: number;
+  gain: number;
+}
+
+/**
+ * What the epilogue of conv2d / matmul adds to the product: an optional fused activation, and an optional second
+ * output `pre` receiving the pre-activation value (acc + bias) for the backward pass. For matmul also an optional
+ * bias, per row ('row': bias[m]) or column ('col': bias[n]) of each C.
+ */
+export interface Epilogue {
+  act: FusedActivation | null;
+  pre: BackendBuffer | null;
+  bias?: BackendBuffer | null;
+  biasMode?: 'row' | 'col';
+}
+
 /** Parameters of max/avg pooling on NCHW input. */
 export interface Pool2dParams {
   n: number; c: number; h: number; w: number;
@@ -255,8 +277,10 @@ export interface Backend {
   cumsum(x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void;
 
   // --- linear algebra and image ops (float32) ---
-  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void;
-  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
+  /** Batched matmul; `epilogue` fuses a bias, an activation and the pre-activation output into the same kernel. */
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams, epilogue?: Epilogue): void;
+  /** conv2d (+ bias); `epilogue` fuses an activation and the pre-activation output (its `bias` is not used). */
+  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, epilogue?: Epilogue): void;
   convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void;
   /**
    * Weight gradient of the conv2d `p` describes (x [n, cin, h, w] → gOut [n, cout, oh, ow]):

@@ -2,6 +2,7 @@
 // adapters, shared-memory tiled for GPUs), the weight repacking they use, and simple gather kernels.
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
 import { tiledGemmWgsl } from './gemm-tiled.js';
+import { type KernelEpilogue, PLAIN_EPILOGUE, epilogueFnsWgsl, epilogueKey, preBindingWgsl, storeWgsl } from './epilogue.js';
 
 /**
  * Uniform words shared by every conv kernel, in order: n, cin, h, w, cout, oh, ow, groups, cinG, coutG,
@@ -60,6 +61,8 @@ export interface ConvDirectConfig {
   bias: boolean;
   /** Output written as vec4 runs of 4 pixels of one channel (needs oh·ow % 4 == 0 and tm % 4 == 0). */
   yVec: boolean;
+  /** Fused activation / pre-activation output (default none). */
+  epi?: KernelEpilogue;
 }
 
 /**
@@ -73,6 +76,7 @@ export interface ConvDirectConfig {
  * const src = conv2dDirectWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, bias: true, yVec: true });
  */
 export function conv2dDirectWgsl(c: ConvDirectConfig): string {
+  const epi = c.epi ?? PLAIN_EPILOGUE;
   const rowLoads = c.sg > 0 ? c.tm / c.sg : c.tm;
   const pro: string[] = [];
   for (let r = 0; r < rowLoads; r++) {
@@ -113,7 +117,7 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
       const inner: string[] = [];
       for (let v = 0; v < c.nv; v++) {
         inner.push(`{ let r0 = ${val(4 * i4, v)}; let r1 = ${val(4 * i4 + 1, v)}; let r2 = ${val(4 * i4 + 2, v)}; let r3 = ${val(4 * i4 + 3, v)};`);
-        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[(ob + (co${v} + ${j}u) * ROHW) / 4u] = vec4<f32>(r0[${j}], r1[${j}], r2[${j}], r3[${j}]); }`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { ${storeWgsl(epi, `(ob + (co${v} + ${j}u) * ROHW) / 4u`, `vec4<f32>(r0[${j}], r1[${j}], r2[${j}], r3[${j}])`, true)} }`);
         inner.push('}');
       }
       st.push(`if (live && row0 + ${4 * i4}u < P) { let p = row0 + ${4 * i4}u; let ob = ${outPixel('p')} + g * CoutG * ROHW;
@@ -125,7 +129,7 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
       const inner: string[] = [];
       for (let v = 0; v < c.nv; v++) {
         inner.push(`{ let acc = ${val(i, v)};`);
-        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { Y[ob + (co${v} + ${j}u) * ROHW] = acc[${j}]; }`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (co${v} + ${j}u < CoutG) { ${storeWgsl(epi, `ob + (co${v} + ${j}u) * ROHW`, `acc[${j}]`, false)} }`);
         inner.push('}');
       }
       st.push(`if (live && row0 + ${i}u < P) { let p = row0 + ${i}u; let ob = ${outPixel('p')} + g * CoutG * ROHW;
@@ -139,6 +143,7 @@ export function conv2dDirectWgsl(c: ConvDirectConfig): string {
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<vec4<f32>>;
 ${c.bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<${c.yVec ? 'vec4<f32>' : 'f32'}>;
+${preBindingWgsl(epi, c.bias ? 5 : 4, c.yVec ? 'vec4<f32>' : 'f32')}${epilogueFnsWgsl(epi)}
 @compute @workgroup_size(${c.wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
   ${PARAM_LETS}
@@ -170,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** Key of a direct conv specialisation. @example convDirectKey(cfg) */
 export function convDirectKey(c: ConvDirectConfig): string {
-  return `conv_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}${+c.yVec}`;
+  return `conv_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}${+c.yVec}${epilogueKey(c.epi ?? PLAIN_EPILOGUE)}`;
 }
 
 /**
@@ -178,14 +183,15 @@ export function convDirectKey(c: ConvDirectConfig): string {
  * per group (the third tile coordinate); im2col is computed in the B loader, bias in the epilogue.
  *
  * @example
- * const src = conv2dTiledWgsl(true, 4);
+ * const src = conv2dTiledWgsl(true, 4); // optional third argument: the fused epilogue
  */
-export function conv2dTiledWgsl(bias: boolean, rowsPerThread: number): string {
+export function conv2dTiledWgsl(bias: boolean, rowsPerThread: number, epi: KernelEpilogue = PLAIN_EPILOGUE): string {
   return tiledGemmWgsl({
     paramWords: CONV_WORDS,
     decls: `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+${preBindingWgsl(epi, bias ? 5 : 4, 'f32')}${epilogueFnsWgsl(epi)}
 var<private> g: u32;
 fn gatherX(ok: bool, y: i32, x: i32, base: u32) -> f32 {
   let H = pu(2u); let W = pu(3u);
@@ -222,7 +228,7 @@ fn gatherX(ok: bool, y: i32, x: i32, base: u32) -> f32 {
     let bv = ${bias ? 'Bias[co]' : '0.0'};
     for (var j = 0u; j < 4u; j++) {
       let p = n + j;
-      if (p < N) { Y[${outPixel('p')} + co * ROHW] = acc[j] + bv; }
+      if (p < N) { ${storeWgsl(epi, `${outPixel('p')} + co * ROHW`, 'acc[j] + bv', false)} }
     }`,
     rowsPerThread,
   });
@@ -237,12 +243,12 @@ const GATHER_WG = 64;
  * @example
  * const src = conv2dGatherWgsl(false);
  */
-export function conv2dGatherWgsl(bias: boolean): string {
+export function conv2dGatherWgsl(bias: boolean, epi: KernelEpilogue = PLAIN_EPILOGUE): string {
   return `${paramsWgsl(CONV_WORDS)}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
-${entry1d(GATHER_WG)} {
+${preBindingWgsl(epi, bias ? 5 : 4, 'f32')}${epilogueFnsWgsl(epi)}${entry1d(GATHER_WG)} {
   ${PARAM_LETS}
   let i = ${linearIndex(GATHER_WG)};
   let OHW = OH * OW;
@@ -263,7 +269,7 @@ ${entry1d(GATHER_WG)} {
       }
     }
   }
-  Y[b * Cout * ROHW + co * ROHW + (oy * OSH + OOH) * ROW + ox * OSW + OOW] = acc;
+  ${storeWgsl(epi, 'b * Cout * ROHW + co * ROHW + (oy * OSH + OOH) * ROW + ox * OSW + OOW', 'acc', false)}
 }`;
 }
 

@@ -2,6 +2,7 @@
 // the hooks that run matmul on the shared-memory tiled template (GPUs), and the split-K reduction.
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
 import { type TiledGemmHooks, tiledGemmWgsl } from './gemm-tiled.js';
+import { type KernelEpilogue, PLAIN_EPILOGUE, epilogueFnsWgsl, epilogueKey, preBindingWgsl, storeWgsl } from './epilogue.js';
 
 /** Specialisation of {@link directMatmulWgsl}. */
 export interface DirectMatmulConfig {
@@ -26,17 +27,20 @@ export interface DirectMatmulConfig {
   kVec: boolean;
   /** Bias fused into the epilogue: per row of C (`bias[m]`), per column (`bias[n]`), or none. */
   bias: BiasMode;
+  /** Fused activation / pre-activation output (default none). */
+  epi?: KernelEpilogue;
 }
 
 /** Where a fused bias vector applies: C[m, n] += bias[m] ('row') or bias[n] ('col'). */
 export type BiasMode = 'none' | 'row' | 'col';
 
-/** Binding declarations for A, B, optional Bias and C (in that order). */
-function bindings(bType: string, cType: string, bias: BiasMode, aType = 'f32'): string {
+/** Binding declarations for A, B, optional Bias, C and the optional pre-activation output (in that order). */
+function bindings(bType: string, cType: string, bias: BiasMode, aType = 'f32', epi: KernelEpilogue = PLAIN_EPILOGUE): string {
   const c = bias === 'none' ? 3 : 4;
   return `@group(0) @binding(1) var<storage, read> A: array<${aType}>;
 @group(0) @binding(2) var<storage, read> B: array<${bType}>;
-${bias === 'none' ? '' : '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n'}@group(0) @binding(${c}) var<storage, read_write> C: array<${cType}>;`;
+${bias === 'none' ? '' : '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n'}@group(0) @binding(${c}) var<storage, read_write> C: array<${cType}>;
+${preBindingWgsl(epi, c + 1, cType)}${epilogueFnsWgsl(epi)}`;
 }
 
 /** Uniform words of the direct kernel: M, K, N, batch, strideA, strideB, gx, gy, splits, kChunk. */
@@ -44,7 +48,7 @@ export const DIRECT_MATMUL_WORDS = 10;
 
 /** Cache key of a direct-kernel specialisation. @example directMatmulKey(cfg) */
 export function directMatmulKey(c: DirectMatmulConfig): string {
-  return `mm_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.transA}${+c.transB}${+c.bVec}${+c.cVec}${+c.kVec}_${c.bias}`;
+  return `mm_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.transA}${+c.transB}${+c.bVec}${+c.cVec}${+c.kVec}_${c.bias}${epilogueKey(c.epi ?? PLAIN_EPILOGUE)}`;
 }
 
 /**
@@ -59,6 +63,7 @@ export function directMatmulKey(c: DirectMatmulConfig): string {
  * const src = directMatmulWgsl({ tm: 16, nv: 2, sg: 8, wg: 8, transA: false, transB: false, bVec: true, cVec: true, kVec: false, bias: 'none' });
  */
 export function directMatmulWgsl(c: DirectMatmulConfig): string {
+  const epi = c.epi ?? PLAIN_EPILOGUE;
   const rowLoads = c.sg > 0 ? c.tm / c.sg : c.tm;
   const pro: string[] = [];
   const body: string[] = [];
@@ -79,10 +84,10 @@ export function directMatmulWgsl(c: DirectMatmulConfig): string {
     for (let v = 0; v < c.nv; v++) {
       const n = `(col4 + ${v}u) * 4u`;
       const val = `c${i}_${v}${c.bias === 'row' ? ' + bias' : c.bias === 'col' ? ` + bias${v}` : ''}`;
-      if (c.cVec) inner.push(`if (${n} < N) { C[(cRow + ${n}) / 4u] = ${val}; }`);
+      if (c.cVec) inner.push(`if (${n} < N) { ${storeWgsl(epi, `(cRow + ${n}) / 4u`, val, true, 'C')} }`);
       else {
         inner.push(`{ let val = ${val};`);
-        for (let j = 0; j < 4; j++) inner.push(`  if (${n} + ${j}u < N) { C[cRow + ${n} + ${j}u] = val[${j}]; }`);
+        for (let j = 0; j < 4; j++) inner.push(`  if (${n} + ${j}u < N) { ${storeWgsl(epi, `cRow + ${n} + ${j}u`, `val[${j}]`, false, 'C')} }`);
         inner.push('}');
       }
     }
@@ -91,7 +96,7 @@ export function directMatmulWgsl(c: DirectMatmulConfig): string {
 
   const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
   return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(DIRECT_MATMUL_WORDS)}
-${bindings(c.bVec || c.kVec ? 'vec4<f32>' : 'f32', c.cVec ? 'vec4<f32>' : 'f32', c.bias, c.kVec ? 'vec4<f32>' : 'f32')}
+${bindings(c.bVec || c.kVec ? 'vec4<f32>' : 'f32', c.cVec ? 'vec4<f32>' : 'f32', c.bias, c.kVec ? 'vec4<f32>' : 'f32', epi)}
 @compute @workgroup_size(${c.wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${laneArg}) {
   let M = pu(0u); let K = pu(1u); let N = pu(2u); let batch = pu(3u);
@@ -177,6 +182,8 @@ export interface TiledMatmulConfig {
   transB: boolean;
   rowsPerThread: number;
   bias: BiasMode;
+  /** Fused activation / pre-activation output (default none). */
+  epi?: KernelEpilogue;
 }
 
 /** Uniform words of the tiled matmul: M, K, N, batch, strideA, strideB, gx, gy, splits, kChunk. */
@@ -190,11 +197,12 @@ export const TILED_MATMUL_WORDS = 10;
  * const src = tiledMatmulWgsl({ transA: false, transB: true, rowsPerThread: 4, bias: 'col' });
  */
 export function tiledMatmulWgsl(c: TiledMatmulConfig): string {
+  const epi = c.epi ?? PLAIN_EPILOGUE;
   const aIdx = c.transA ? 'aBase + kc * pM + mm' : 'aBase + mm * pK + kc';
   const bIdx = c.transB ? 'bBase + nn * pK + kc' : 'bBase + kc * pN + nn';
   const hooks: TiledGemmHooks = {
     paramWords: TILED_MATMUL_WORDS,
-    decls: `${bindings('f32', 'f32', c.bias)}
+    decls: `${bindings('f32', 'f32', c.bias, 'f32', epi)}
 var<private> aBase: u32;
 var<private> bBase: u32;
 var<private> pM: u32;
@@ -225,10 +233,10 @@ var<private> pK: u32;`,
     bAlongN: !c.transB,
     store: `let o = cBase + m * N + n;
     ${c.bias === 'row' ? 'let v = acc + vec4<f32>(Bias[m]);' : c.bias === 'col' ? 'let v = acc + vec4<f32>(Bias[n], Bias[min(n + 1u, N - 1u)], Bias[min(n + 2u, N - 1u)], Bias[min(n + 3u, N - 1u)]);' : 'let v = acc;'}
-    C[o] = v.x;
-    if (n + 1u < N) { C[o + 1u] = v.y; }
-    if (n + 2u < N) { C[o + 2u] = v.z; }
-    if (n + 3u < N) { C[o + 3u] = v.w; }`,
+    ${storeWgsl(epi, 'o', 'v.x', false, 'C')}
+    if (n + 1u < N) { ${storeWgsl(epi, 'o + 1u', 'v.y', false, 'C')} }
+    if (n + 2u < N) { ${storeWgsl(epi, 'o + 2u', 'v.z', false, 'C')} }
+    if (n + 3u < N) { ${storeWgsl(epi, 'o + 3u', 'v.w', false, 'C')} }`,
     rowsPerThread: c.rowsPerThread,
   };
   return tiledGemmWgsl(hooks);
@@ -237,23 +245,24 @@ var<private> pK: u32;`,
 const REDUCE_WG = 256;
 
 /**
- * Sums `splits` partial slabs: out[i] = Σ_s part[s·n + i] (+ bias[(i / inner) % channels] when `bias`).
+ * Sums `splits` partial slabs: out[i] = Σ_s part[s·n + i] (+ bias[(i / inner) % channels] when `bias`), through the
+ * optional epilogue.
  * Params: n, splits, inner, channels. With splits = 0 it writes just the bias.
  *
  * @example
  * ctx.dispatch('mm_splitk_reduce_0', () => splitKReduceWgsl(false), binds, new Params().u(n, splits, 1, 1), ctx.grid(n, SPLITK_REDUCE_WG));
  */
-export function splitKReduceWgsl(bias: boolean): string {
+export function splitKReduceWgsl(bias: boolean, epi: KernelEpilogue = PLAIN_EPILOGUE): string {
   return `${paramsWgsl(4)}
 @group(0) @binding(1) var<storage, read> P: array<f32>;
 ${bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;\n@group(0) @binding(3)' : '@group(0) @binding(2)'} var<storage, read_write> Y: array<f32>;
-${entry1d(REDUCE_WG)} {
+${preBindingWgsl(epi, bias ? 4 : 3, 'f32')}${epilogueFnsWgsl(epi)}${entry1d(REDUCE_WG)} {
   let i = ${linearIndex(REDUCE_WG)};
   let n = pu(0u);
   if (i >= n) { return; }
   var acc = 0.0;
   for (var s = 0u; s < pu(1u); s++) { acc += P[s * n + i]; }
-  Y[i] = acc${bias ? ' + Bias[(i / pu(2u)) % pu(3u)]' : ''};
+  ${storeWgsl(epi, 'i', `acc${bias ? ' + Bias[(i / pu(2u)) % pu(3u)]' : ''}`, false)}
 }`;
 }
 

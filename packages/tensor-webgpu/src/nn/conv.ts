@@ -2,6 +2,7 @@
 // around the functional conv2d / convTranspose2d ops.
 import { RadixError, check, fmtShape } from '../errors.js';
 import { conv2d, convTranspose2d, type Pair } from '../ops/conv.js';
+import { type Activation, resolveActivation } from '../ops/fused-activation.js';
 import { pad } from '../ops/indexing.js';
 import { tidy } from '../memory.js';
 import type { Tensor } from '../tensor.js';
@@ -23,6 +24,11 @@ export interface Conv2dModuleOptions extends LayerOptions {
   bias?: boolean;
   /** Default `'zeros'`. */
   paddingMode?: ConvPaddingMode;
+  /**
+   * Activation fused into the conv's epilogue after the bias (default none): `gain · f(conv + b)` in one kernel.
+   * E.g. `'silu'`, or StyleGAN2's `{ kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 }`.
+   */
+  activation?: Activation;
 }
 
 /** Options of {@link ConvTranspose2d} (PyTorch defaults). */
@@ -56,6 +62,7 @@ function checkChannels(op: string, inC: number, outC: number, groups: number): v
  * @example
  * const conv = new Conv2d(3, 16, 3, { stride: 2, padding: 1 });
  * const y = conv.call(randn([1, 3, 32, 32])); // [1, 16, 16, 16]
+ * const block = new Conv2d(16, 16, 3, { padding: 1, activation: 'silu' }); // silu(conv + b) in one kernel
  */
 export class Conv2d extends Module {
   readonly inChannels: number;
@@ -66,12 +73,15 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
   readonly paddingMode: ConvPaddingMode;
+  readonly activation: Activation | null;
   weight: Parameter;
   bias: Parameter | null = null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dModuleOptions = {}) {
     super();
     const op = 'Conv2d';
+    resolveActivation(op, options.activation);
+    this.activation = options.activation ?? null;
     const groups = options.groups ?? 1;
     checkChannels(op, inChannels, outChannels, groups);
     this.inChannels = inChannels;
@@ -107,7 +117,7 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups, ...(this.activation ? { activation: this.activation } : {}) };
     if (this.paddingMode === 'zeros') return conv2d(x, this.weight, this.bias, { ...conv, padding: this.padding });
     return tidy(() => {
       const batched = x.ndim === 4 ? x : x.ndim === 3 ? x.unsqueeze(0) : null;
@@ -126,6 +136,7 @@ export class Conv2d extends Module {
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push('bias=false');
     if (this.paddingMode !== 'zeros') parts.push(`padding_mode=${this.paddingMode}`);
+    if (this.activation) parts.push(`activation=${typeof this.activation === 'string' ? this.activation : JSON.stringify(this.activation)}`);
     return parts.join(', ');
   }
 }

@@ -3,6 +3,7 @@ import { flatten } from '../ops/movement.js';
 import { linear } from '../ops/linalg.js';
 import { check } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { type Activation, resolveActivation } from '../ops/fused-activation.js';
 import { defaultLayerInit } from './init.js';
 import { Module } from './module.js';
 import { type LayerOptions, type Parameter, newParameter } from './parameter.js';
@@ -11,6 +12,11 @@ import { type LayerOptions, type Parameter, newParameter } from './parameter.js'
 export interface LinearOptions extends LayerOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;
+  /**
+   * Activation fused into the matmul's epilogue after the bias (default none): `gain · f(x·Wᵀ + b)` in one kernel.
+   * E.g. `'gelu'`, or StyleGAN2's `{ kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 }`.
+   */
+  activation?: Activation;
 }
 
 /**
@@ -20,15 +26,19 @@ export interface LinearOptions extends LayerOptions {
  * @example
  * const fc = new Linear(16, 4);
  * const y = fc.call(randn([8, 16])); // [8, 4]
+ * const mlp = new Linear(16, 64, { activation: 'silu' }); // silu(x·Wᵀ + b) in one kernel
  */
 export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
+  readonly activation: Activation | null;
   weight: Parameter;
   bias: Parameter | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    resolveActivation('Linear', options.activation);
+    this.activation = options.activation ?? null;
     check(Number.isInteger(inFeatures) && inFeatures >= 0 && Number.isInteger(outFeatures) && outFeatures >= 0, 'Linear', `feature counts must be non-negative integers, got ${inFeatures}, ${outFeatures}`);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
@@ -38,11 +48,12 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return linear(x, this.weight, this.bias, this.activation ? { activation: this.activation } : {});
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+    const act = this.activation ? `, activation=${typeof this.activation === 'string' ? this.activation : JSON.stringify(this.activation)}` : '';
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}${act}`;
   }
 }
 

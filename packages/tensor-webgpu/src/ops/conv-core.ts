@@ -1,7 +1,9 @@
 // The recorded convolution primitives at an explicit geometry (conv2d, convTranspose2d, and conv2d's weight+bias
 // gradient) with backward rules written in one another, so every gradient is a single fused kernel and differentiates again.
-import type { Conv2dParams } from '../backend/backend.js';
+import type { Conv2dParams, FusedActivation } from '../backend/backend.js';
 import { record } from '../autograd/node.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { recordActivation } from './fused-activation.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
 import { expand, reshape } from './movement.js';
@@ -19,11 +21,25 @@ export function swapSides(p: Conv2dParams): Conv2dParams {
 /**
  * @internal conv2d of NCHW `x` with OIHW `w` exactly as `p` says (any output size: taps outside `x` read zero),
  * recorded for autograd. Gradients: input = {@link convTranspose2dAt}, weight and bias = {@link convWeightGradAt}.
+ * With `act`, the output is `gain · f(conv + bias)` from the same kernel, which also stores the pre-activation when
+ * a gradient is needed (the activation's gradient is then taken at it, before the conv's).
  */
-export function conv2dAt(op: string, x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dParams): Tensor {
+export function conv2dAt(op: string, x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dParams, act: FusedActivation | null = null): Tensor {
   const backend = bias ? backendOf(op, x, w, bias) : backendOf(op, x, w);
-  const out = empty(op, backend, [p.n, p.cout, p.oh, p.ow], 'float32');
-  if (out.size > 0) backend.conv2d(x.buf(op), w.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
+  const shape = [p.n, p.cout, p.oh, p.ow];
+  const out = empty(op, backend, shape, 'float32');
+  if (!act) {
+    if (out.size > 0) backend.conv2d(x.buf(op), w.buf(op), bias ? bias.buf(op) : null, out.buf(op), p);
+    return recordConv(op, out, x, w, bias, p);
+  }
+  const track = isGradEnabled() && (x.requiresGrad || w.requiresGrad || !!bias?.requiresGrad);
+  const pre = track ? empty(op, backend, shape, 'float32') : null;
+  if (out.size > 0) backend.conv2d(x.buf(op), w.buf(op), bias ? bias.buf(op) : null, out.buf(op), p, { act, pre: pre ? pre.buf(op) : null });
+  return pre ? recordActivation(op, recordConv(op, pre, x, w, bias, p), out, act) : out;
+}
+
+/** Records `out` (= conv2d of x, w, bias as `p` says) with the conv's backward rule. */
+function recordConv(op: string, out: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dParams): Tensor {
   const [needX, needW, needB] = [x.requiresGrad, w.requiresGrad, !!bias?.requiresGrad];
   return record(op, out, [x, w, bias], (g, [xs, ws]) => {
     const dx = needX ? convTranspose2dAt(`${op} backward`, g, ws!, null, swapSides(p)) : null;

@@ -5,6 +5,7 @@ import { conv2dAt, convTranspose2dAt } from './conv-core.js';
 import { check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, requireFloat, viewOf } from './util.js';
+import { type Activation, resolveActivation } from './fused-activation.js';
 
 /** A value for both spatial dims, or a [height, width] pair. */
 export type Pair = number | readonly [number, number];
@@ -16,6 +17,11 @@ export interface Conv2dOptions {
   padding?: Pair | 'same' | 'valid';
   dilation?: Pair;
   groups?: number;
+  /**
+   * Activation applied in the conv's epilogue, after the bias: `gain · f(conv + bias)` in one kernel (gradients
+   * as for the separate ops). E.g. `'silu'` or `{ kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 }`.
+   */
+  activation?: Activation;
 }
 
 /** Options of {@link convTranspose2d} (PyTorch defaults). */
@@ -62,14 +68,18 @@ function finish(out: Tensor, unbatched: boolean, op: string): Tensor {
  * Accepts an unbatched (C, H, W) input. `padding: 'same'` pads (dilation·(k−1)) in total, the extra
  * unit (when odd) at the bottom/right, like torch.
  *
+ * `activation` fuses bias + activation into the conv's epilogue (one dispatch forward).
+ *
  * @example
  * const y = conv2d(x, w, b, { stride: 2, padding: 1 }); // x [1, 3, 32, 32], w [16, 3, 3, 3] → [1, 16, 16, 16]
+ * const h = conv2d(x, w, b, { padding: 1, activation: { kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 } });
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   if (bias) backendOf(op, x, weight, bias);
   else backendOf(op, x, weight);
   const groups = options.groups ?? 1;
+  const act = resolveActivation(op, options.activation);
   const [x4, unbatched] = prepare(op, x, weight, bias, groups);
   try {
     const [n, cin, h, w] = x4.shape as [number, number, number, number];
@@ -105,7 +115,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const oh = Math.floor((effH - kEffH) / sh) + 1;
     const ow = Math.floor((effW - kEffW) / sw) + 1;
     const p: Conv2dParams = { n, cin, h, w, cout, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
-    const rec = conv2dAt(op, x4, weight, bias ?? null, p);
+    const rec = conv2dAt(op, x4, weight, bias ?? null, p, act);
     return finish(rec, unbatched, op);
   } finally {
     if (unbatched) x4.dispose();

@@ -9,6 +9,7 @@ export * from './normalization.js';
 export * from './indexing.js';
 export * from './linalg.js';
 export * from './conv.js';
+export type { Activation, ActivationName, ActivationSpec } from './fused-activation.js';
 export * from './pool.js';
 export * from './resize.js';
 export * from './grid-sample.js';

@@ -1,7 +1,32 @@
 // CPU reference matmul, conv2d and convTranspose2d: straightforward loops accumulating in float64,
 // ordered so the innermost loop walks contiguous memory.
-import type { BackendBuffer, Conv2dParams, MatmulParams } from '../backend.js';
+import type { BackendBuffer, Conv2dParams, Epilogue, MatmulParams } from '../backend.js';
 import { arr } from './cpu-buffer.js';
+import { UNARY_CPU } from './elementwise.js';
+
+/**
+ * Writes `n` float64 accumulators `src[from..]` to `Y[at..]` through an epilogue: the pre-activation is rounded to
+ * float32 (and stored in `pre` when given), then `gain · f(pre)` is computed as the separate unary op and scalar
+ * multiply would round it (float32 parameters, float32 result of f).
+ */
+function storeThrough(e: Epilogue | undefined, src: Float64Array, from: number, n: number, Y: Float32Array, at: number): void {
+  const act = e?.act ?? null;
+  const Pre = e?.pre ? arr(e.pre) : null;
+  if (!act) {
+    for (let i = 0; i < n; i++) Y[at + i] = src[from + i]!;
+    if (Pre) for (let i = 0; i < n; i++) Pre[at + i] = src[from + i]!;
+    return;
+  }
+  const f = UNARY_CPU[act.op];
+  const alpha = Math.fround(act.alpha);
+  const gain = Math.fround(act.gain);
+  for (let i = 0; i < n; i++) {
+    const z = Math.fround(src[from + i]!);
+    if (Pre) Pre[at + i] = z;
+    const y = Math.fround(f(z, alpha, 0));
+    Y[at + i] = gain === 1 ? y : y * gain;
+  }
+}
 
 /**
  * Batched `out[b] = A[b] · B[b]` (A is M×K or K×M when transA, B is K×N or N×K when transB).
@@ -9,11 +34,13 @@ import { arr } from './cpu-buffer.js';
  * @example
  * cpuMatmul(a, b, out, { batch: 1, m: 2, k: 3, n: 4, strideA: 6, strideB: 12, transA: false, transB: false });
  */
-export function cpuMatmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void {
+export function cpuMatmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams, epilogue?: Epilogue): void {
   const A = arr(a);
   const B = arr(b);
-  const C = arr(out);
+  const C = arr(out) as Float32Array;
   const { m: M, k: K, n: N } = p;
+  const Bias = epilogue?.bias ? arr(epilogue.bias) : null;
+  const byRow = epilogue?.biasMode === 'row';
   const [sAi, sAk] = p.transA ? [1, M] : [K, 1];
   const [sBk, sBj] = p.transB ? [1, K] : [N, 1];
   const row = new Float64Array(N);
@@ -28,7 +55,9 @@ export function cpuMatmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer
         const bk = bBase + k * sBk;
         for (let j = 0; j < N; j++) row[j]! += av * B[bk + j * sBj]!;
       }
-      for (let j = 0; j < N; j++) C[cBase + i * N + j] = row[j]!;
+      // The bias is added to the float32 product, as a separate add (or the WebGPU epilogue) rounds it.
+      if (Bias) for (let j = 0; j < N; j++) row[j] = Math.fround(row[j]!) + Bias[byRow ? i : j]!;
+      storeThrough(epilogue, row, 0, N, C, cBase + i * N);
     }
   }
 }
@@ -39,11 +68,11 @@ export function cpuMatmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer
  * @example
  * cpuConv2d(x, w, null, out, params);
  */
-export function cpuConv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
+export function cpuConv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, epilogue?: Epilogue): void {
   const X = arr(x);
   const Wt = arr(w);
   const Bv = bias ? arr(bias) : null;
-  const Y = arr(out);
+  const Y = arr(out) as Float32Array;
   const { h: H, w: W, oh: OH, ow: OW, kh: KH, kw: KW } = p;
   const cinG = p.cin / p.groups;
   const coutG = p.cout / p.groups;
@@ -70,7 +99,7 @@ export function cpuConv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffe
           }
         }
       }
-      Y.set(plane, (n * p.cout + co) * OH * OW);
+      storeThrough(epilogue, plane, 0, OH * OW, Y, (n * p.cout + co) * OH * OW);
     }
   }
 }

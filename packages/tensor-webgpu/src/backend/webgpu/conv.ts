@@ -1,10 +1,10 @@
 // WebGPU conv2d and convTranspose2d: one implicit-GEMM conv runner (register-blocked direct kernel on software
 // adapters, shared-memory tiles on GPUs, a gather kernel for few channels per group) that can store its output on a
 // strided sub-grid, so convTranspose2d runs as stride² sub-pixel phases, each a plain conv over the taps that reach it.
-import type { BackendBuffer, Conv2dParams } from '../backend.js';
+import type { BackendBuffer, Conv2dParams, Epilogue } from '../backend.js';
 import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
-import { gpuFill } from './core.js';
-import { reduceInto, runMatmul, traits, variantFor } from './linalg.js';
+import { kernelEpilogue, runMatmul, traits, variantFor } from './linalg.js';
+import { type KernelEpilogue, PLAIN_EPILOGUE, epilogueKey } from '../../kernels/epilogue.js';
 import { TILED_COLS, tiledRows } from '../../kernels/gemm-tiled.js';
 import {
   CONV_GATHER_WG, CONV_PACK_WG, type ConvDirectConfig, conv2dDirectWgsl, conv2dGatherWgsl, conv2dTiledWgsl, convDirectKey,
@@ -29,14 +29,23 @@ export function convParams(p: Conv2dParams, coutPad: number, gx: number, gy: num
     .u(p.kh, p.kw, m.roh, m.row, m.osh, m.osw, m.ooh, m.oow);
 }
 
-function withBias(binds: { buf: GpuBuffer; write?: boolean }[], bias: BackendBuffer | null, out: BackendBuffer) {
+function withBias(binds: { buf: GpuBuffer; write?: boolean }[], bias: BackendBuffer | null, out: BackendBuffer, pre: BackendBuffer | null = null) {
   if (bias) binds.push({ buf: g(bias) });
   binds.push({ buf: g(out), write: true });
+  if (pre) binds.push({ buf: g(pre), write: true });
   return binds;
 }
 
-/** Runs one conv (plain, or a convTranspose2d phase) with the variant the device and shape call for. */
-function runConv(ctx: GpuContext, x: BackendBuffer, weights: WeightSource, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, m: OutMap): void {
+/**
+ * Runs one conv (plain, or a convTranspose2d phase) with the variant the device and shape call for, through the
+ * epilogue `epi` (pre-activation stored to `pre` when it asks for it).
+ */
+function runConv(
+  ctx: GpuContext, x: BackendBuffer, weights: WeightSource, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, m: OutMap,
+  epi: KernelEpilogue = PLAIN_EPILOGUE, pre: BackendBuffer | null = null,
+): void {
+  const ek = epilogueKey(epi);
+  const preBuf = epi.pre ? pre : null;
   const coutG = p.cout / p.groups;
   const kc = (p.cin / p.groups) * p.kh * p.kw;
   const v = variantFor(ctx, coutG, true);
@@ -48,8 +57,8 @@ function runConv(ctx: GpuContext, x: BackendBuffer, weights: WeightSource, bias:
   if (coutG <= 4 || kc === 0) {
     const total = p.n * p.cout * p.oh * p.ow;
     use('oihw', 0, (w) => {
-      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out);
-      ctx.dispatch(`conv_gather_${+!!bias}`, () => conv2dGatherWgsl(!!bias), binds, convParams(p, 0, 0, 0, m), ctx.grid(total, CONV_GATHER_WG));
+      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
+      ctx.dispatch(`conv_gather_${+!!bias}${ek}`, () => conv2dGatherWgsl(!!bias, epi), binds, convParams(p, 0, 0, 0, m), ctx.grid(total, CONV_GATHER_WG));
     });
     return;
   }
@@ -59,8 +68,8 @@ function runConv(ctx: GpuContext, x: BackendBuffer, weights: WeightSource, bias:
     const gx = Math.ceil(pixels / TILED_COLS);
     const gy = Math.ceil(coutG / tiledRows(rows));
     use('oihw', 0, (w) => {
-      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out);
-      ctx.dispatch(`conv_tiled_${rows}_${+!!bias}`, () => conv2dTiledWgsl(!!bias, rows), binds, convParams(p, 0, gx, gy, m), ctx.grid(gx * gy * p.groups, 1));
+      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
+      ctx.dispatch(`conv_tiled_${rows}_${+!!bias}${ek}`, () => conv2dTiledWgsl(!!bias, rows, epi), binds, convParams(p, 0, gx, gy, m), ctx.grid(gx * gy * p.groups, 1));
     });
     return;
   }
@@ -69,13 +78,13 @@ function runConv(ctx: GpuContext, x: BackendBuffer, weights: WeightSource, bias:
   const identity = m.osh === 1 && m.osw === 1 && m.ooh === 0 && m.oow === 0 && m.roh === p.oh && m.row === p.ow;
   const yVec = identity && (p.oh * p.ow) % 4 === 0;
   const cfg: ConvDirectConfig = sg > 0
-    ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec }
-    : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec };
+    ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec, epi }
+    : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec, epi };
   const coutPad = Math.ceil(coutG / 4) * 4;
   const gx = Math.ceil(coutG / (4 * cfg.nv * cfg.wg));
   const gy = Math.ceil(pixels / cfg.tm);
   use('kmajor', coutPad, (w) => {
-    const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out);
+    const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
     ctx.dispatch(convDirectKey(cfg), () => conv2dDirectWgsl(cfg), binds, convParams(p, coutPad, gx, gy, m), ctx.grid(gx * gy * p.groups, 1));
   });
 }
@@ -84,18 +93,20 @@ const identityMap = (p: Conv2dParams): OutMap => ({ roh: p.oh, row: p.ow, osh: 1
 
 /**
  * WebGPU conv2d primitive: NCHW input, OIHW weights, optional bias, preallocated NCHW output (any oh×ow: taps
- * outside the input read zero).
+ * outside the input read zero), with the optional fused activation / pre-activation output of `e`.
  *
  * @example
  * gpuConv2d(ctx, x, w, null, out, p);
  */
-export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void {
+export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, e?: Epilogue): void {
   const total = p.n * p.cout * p.oh * p.ow;
   if (total === 0) return;
+  const epi = kernelEpilogue(e);
+  const pre = e?.pre ?? null;
   const kc = (p.cin / p.groups) * p.kh * p.kw;
   if (kc === 0) {
-    if (!bias) gpuFill(ctx, out, total, 'float32', 0);
-    else reduceInto(ctx, bias, 0, bias, 'row', { batch: p.n, m: p.cout, n: p.oh * p.ow, k: 0, strideA: 0, strideB: 0, transA: false, transB: false }, out);
+    // No taps: out = f(bias) per channel, which the matmul path's K = 0 case writes.
+    runMatmul(ctx, x, w, bias, 'row', out, { batch: p.n, m: p.cout, n: p.oh * p.ow, k: 0, strideA: 0, strideB: 0, transA: false, transB: false }, epi, pre);
     return;
   }
   const pointwise = p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0 && p.groups === 1
@@ -103,7 +114,7 @@ export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, b
   if (pointwise) {
     // out[n] (Cout × HW) = W (Cout × Cin) · X[n] (Cin × HW): a batched matmul sharing W, bias per row.
     const hw = p.h * p.w;
-    runMatmul(ctx, w, x, bias, 'row', out, { batch: p.n, m: p.cout, k: p.cin, n: hw, strideA: 0, strideB: p.cin * hw, transA: false, transB: false });
+    runMatmul(ctx, w, x, bias, 'row', out, { batch: p.n, m: p.cout, k: p.cin, n: hw, strideA: 0, strideB: p.cin * hw, transA: false, transB: false }, epi, pre);
     return;
   }
   const m = identityMap(p);
@@ -112,7 +123,7 @@ export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, b
     const packed = ctx.alloc(p.groups * kc * coutPad * 4, 'conv2d');
     ctx.dispatch('conv_pack', packConvWeightsWgsl, [{ buf: g(w) }, { buf: packed, write: true }], convParams(p, coutPad, 0, 0, m), ctx.grid(p.groups * kc * coutPad, CONV_PACK_WG));
     return { buf: packed, temp: true };
-  }, bias, out, p, m);
+  }, bias, out, p, m, epi, pre);
 }
 
 /** The taps ky ∈ [0, k) that reach output phase `r`: (r + pad − ky·dilation) ≡ 0 (mod stride), as start, step, count. */

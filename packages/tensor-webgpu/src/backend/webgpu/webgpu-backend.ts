@@ -1,6 +1,6 @@
 // The WebGPU backend: finds an adapter (Dawn in Node, navigator.gpu in browsers), requests its maximum limits, and routes primitives to kernels.
 import type {
-  AdamUpdateArgs, AdamUpdateParams, Backend, EmaUpdateArgs, SgdUpdateArgs, BackendBuffer, BatchNormParams, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
+  AdamUpdateArgs, AdamUpdateParams, Backend, EmaUpdateArgs, SgdUpdateArgs, BackendBuffer, BatchNormParams, Epilogue, GroupNormParams, SgdUpdateParams, UnaryBackwardOp, BinaryOp, Conv2dParams, DeviceInfo, GridSampleParams, MatmulParams, PadMode,
   Pool2dParams, RandomSpec, ReduceOp, ResizeParams, Strided, UnaryOp,
 } from '../backend.js';
 import type { DType, StorageArray } from '../../dtype.js';
@@ -172,8 +172,8 @@ export class WebGpuBackend implements Backend {
   reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
   argReduce(op: 'argmax' | 'argmin', x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuArgReduce(this.ctx, op, x, out, outer, len, inner, dtype); }
   cumsum(x: BackendBuffer, out: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): void { gpuCumsum(this.ctx, x, out, outer, len, inner, dtype); }
-  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void { gpuMatmul(this.ctx, a, b, out, p); }
-  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConv2d(this.ctx, x, w, bias, out, p); }
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams, e?: Epilogue): void { gpuMatmul(this.ctx, a, b, out, p, e); }
+  conv2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams, e?: Epilogue): void { gpuConv2d(this.ctx, x, w, bias, out, p, e); }
   convTranspose2d(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, p: Conv2dParams): void { gpuConvTranspose2d(this.ctx, x, w, bias, out, p); }
   conv2dWeightGrad(x: BackendBuffer, gOut: BackendBuffer, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams): void { gpuConv2dWeightGrad(this.ctx, x, gOut, dW, dBias, p); }
   pool2d(kind: 'max' | 'avg', x: BackendBuffer, out: BackendBuffer, p: Pool2dParams): void { gpuPool2d(this.ctx, kind, x, out, p); }
