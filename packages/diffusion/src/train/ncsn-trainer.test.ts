@@ -1,6 +1,6 @@
 // NCSN training in DiffusionTrainer (CPU backend): the logged loss is ncsnDsmLoss on the step's own batch, levels and
 // noise; 5 + 5 steps with a resume equal 10 straight bit for bit; the checkpoint records the NCSN scheduler and a resume
-// with other σ's or another objective is refused; NCSNv2 Technique 1 ('auto' σ_max) and grids by annealed Langevin.
+// with other σ's or another objective is refused; the NaN stop; NCSNv2 Technique 1 ('auto' σ_max) and Langevin grids.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,8 +50,8 @@ describe('DiffusionTrainer with an NCSNScheduler', () => {
     const t = new DiffusionTrainer(m, sched, data, { out, steps: 3, batchSize: 4, warmupSteps: 1, seed: 9, labelDropout: 0.3 });
     expect(t.objective).toBe('ncsn');
     await t.train();
-    // Replay steps 0 and 2 on a copy holding the weights before each step: the reference copy starts equal to m's
-    // initial weights; for step 2, rerun the same trainer from scratch to step 2 and copy.
+    // Replay steps 0 and 2 on models holding the weights before each step: step 0 on a fresh copy of the initial
+    // weights, step 2 on a second run of the same training stopped after 2 steps.
     const losses = logRecords(out).filter((r) => r.loss !== undefined).map((r) => r.loss as number);
     expect(losses).toHaveLength(3);
     const expectAt = async (step: number, weightsOf: UNet2DModel) => {
@@ -71,7 +71,9 @@ describe('DiffusionTrainer with an NCSNScheduler', () => {
     await t2.train({ untilStep: 2 });
     expect(await expectAt(2, m2)).toBe(losses[2]);
     // The levels are the step's own: another step draws others.
-    expect(t.stepInputs(1).timesteps).not.toEqual(t.stepInputs(0).timesteps);
+    const [s0, s1] = [t.stepInputs(0), t.stepInputs(1)];
+    expect(s1.timesteps).not.toEqual(s0.timesteps);
+    for (const x of [s0, s1]) { x.images.dispose(); x.noise.dispose(); }
     for (const x of [t, t2]) x.dispose();
     for (const x of [m, m2, ref]) x.dispose();
   });
@@ -135,6 +137,29 @@ describe('DiffusionTrainer with an NCSNScheduler', () => {
     await expect(ddpm.train()).rejects.toThrow(/was trained with the NCSN objective, this run uses DDPM/);
     ddpm.dispose();
     expect(() => new DiffusionTrainer(m, sched, tinyData(), { out: tmp(), minSnrGamma: 5 })).toThrow(/minSnrGamma weights the DDPM objective/);
+    m.dispose();
+  });
+
+  it('stops at a non-finite NCSN loss before applying it', async () => {
+    const sched = ncsn();
+    sched.sigmas[2] = Number.NaN; // a poisoned level: the first step drawing it has a NaN loss
+    const m = tinyUnet();
+    const before = await flat(m.parameters());
+    const t = new DiffusionTrainer(m, sched, tinyData(), { out: tmp(), steps: 20, batchSize: 3, checkpointEvery: 100, seed: 2 });
+    const r = await t.train();
+    expect(r.status).toBe('nan');
+    expect(r.nanStep).toBe(r.step + 1);
+    const levels = Array.from({ length: r.step + 1 }, (_, i) => {
+      const x = t.stepInputs(i);
+      x.images.dispose();
+      x.noise.dispose();
+      return x.timesteps;
+    });
+    expect(levels.findIndex((l) => l.includes(2))).toBe(r.step);
+    const after = await flat(m.parameters());
+    expect(after.every((w) => w.every(Number.isFinite))).toBe(true);
+    if (r.step === 0) expect(after).toEqual(before);
+    t.dispose();
     m.dispose();
   });
 
