@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Backend } from '@radix/tensor-webgpu';
-import type { DDIMScheduler, DDPMScheduler, NCSNFromDiffusionOptions, UNet2DModel } from '@radix/diffusion';
+import type { DDIMScheduler, DDPMScheduler, DenoiserFunction, NCSNFromDiffusionOptions, NCSNScheduler, UNet2DModel } from '@radix/diffusion';
 import { UsageError } from './kit/errors.js';
 import { packageVersion } from './package-versions.js';
 import { classSeed, digestFiles, type SampleCheckpoint } from './sample-manifest.js';
@@ -50,7 +50,9 @@ export interface DiffusionDescription {
   notes: string[];
   sampler: {
     scheduler: DiffusionSchedulerName; steps: number; eta: number | null; guidance: number | null;
-    /** NCSN only: the Langevin chain on the model's own noise levels. */
+    /** An NCSN checkpoint (radix train diffusion --objective ncsn): its own NCSNScheduler config, with the Langevin overrides applied. */
+    ncsn?: Record<string, unknown>;
+    /** NCSN on a DDPM model only: the Langevin chain on the model's own noise levels. */
     langevin?: { stepsPerScale: number; epsilon: number; stepRule: 'paper'; levelSpacing: 'geometric-sigma'; finalDenoise: true; initialNoise: 'gaussian' };
   };
   checkpoint: SampleCheckpoint;
@@ -80,7 +82,7 @@ function readJson(path: string): Record<string, unknown> {
  * d.classNames; // ['benign', 'malignant']
  */
 export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: DiffusionSampleFlags): Promise<DiffusionDescription> {
-  const { resolveUNet2DConfig, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME, DDPMScheduler, ncsnFromDiffusion } = await import('@radix/diffusion');
+  const { resolveUNet2DConfig, UNET_CONFIG_NAME, UNET_WEIGHTS_NAME, UNET_BIN_NAME, DDPMScheduler, NCSNScheduler, ncsnFromDiffusion } = await import('@radix/diffusion');
   const notes: string[] = [];
   const rawDir = ref.source === 'run' || ref.source === 'checkpoint' ? join(ref.dir, 'unet') : ref.unetDir;
   const unetDir = flags.raw ? rawDir : ref.unetDir;
@@ -107,11 +109,35 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
     schedulerConfig = {};
     notes.push(`'${ref.dir}' has no scheduler_config.json; assuming diffusers' DDPM defaults (1000 timesteps, linear betas 0.0001–0.02, epsilon prediction)`);
   }
-  let train: DDPMScheduler;
-  try {
-    train = DDPMScheduler.fromConfig(schedulerConfig, schedPath ?? 'the default noise schedule');
-  } catch (e) {
-    throw new Error(`radix sample: ${(e as Error).message}`);
+  // A score network trained with --objective ncsn carries its own NCSNScheduler: it samples natively, with NCSN only.
+  const native = schedulerConfig._class_name === 'NCSNScheduler';
+  let train: DDPMScheduler | null = null;
+  let ncsnConfig: Record<string, unknown> | undefined;
+  if (native) {
+    if (flags.scheduler !== undefined && flags.scheduler !== 'ncsn') {
+      throw new UsageError(`radix sample: '${ref.dir}' is an NCSN score network (trained with --objective ncsn; ${schedPath} is an NCSNScheduler), not a DDPM denoiser; it samples only with --scheduler ncsn (annealed Langevin dynamics on its trained noise levels), not ${flags.scheduler}`);
+    }
+    let trained: InstanceType<typeof NCSNScheduler>;
+    try {
+      trained = NCSNScheduler.fromConfig(schedulerConfig, schedPath);
+    } catch (e) {
+      throw new Error(`radix sample: ${(e as Error).message}`);
+    }
+    if (flags.steps !== undefined) {
+      throw new UsageError(`radix sample: --steps does not apply to an NCSN checkpoint: its ${trained.config.numScales} noise levels are fixed by training (set the Langevin steps per level with --langevin-steps)`);
+    }
+    if (flags.langevinSteps !== undefined && !(Number.isInteger(flags.langevinSteps) && flags.langevinSteps >= 1)) throw new UsageError(`radix sample: --langevin-steps must be a positive integer, got ${flags.langevinSteps}`);
+    if (flags.langevinEpsilon !== undefined && !(flags.langevinEpsilon > 0 && Number.isFinite(flags.langevinEpsilon))) throw new UsageError(`radix sample: --langevin-epsilon must be > 0, got ${flags.langevinEpsilon}`);
+    const chain = new NCSNScheduler({
+      ...trained.config, ...(flags.langevinSteps !== undefined ? { stepsPerScale: flags.langevinSteps } : {}), ...(flags.langevinEpsilon !== undefined ? { epsilon: flags.langevinEpsilon } : {}),
+    });
+    ncsnConfig = chain.toConfig();
+  } else {
+    try {
+      train = DDPMScheduler.fromConfig(schedulerConfig, schedPath ?? 'the default noise schedule');
+    } catch (e) {
+      throw new Error(`radix sample: ${(e as Error).message}`);
+    }
   }
   let classNames: string[] | null = null;
   let nullClass: number | null = null;
@@ -131,16 +157,16 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
   }
   if (embeds === 0 && cfg.classEmbedType) throw new Error(`radix sample: '${cfgPath}' has class_embed_type '${cfg.classEmbedType}' without num_class_embeds; radix sample cannot tell its classes`);
   if (classNames && classNames.length + (nullClass !== null ? 1 : 0) > embeds) throw new Error(`radix sample: '${statePath}' names ${classNames.length} classes${nullClass !== null ? ' and a null class' : ''} but the UNet has ${embeds} class embeddings`);
-  const scheduler = flags.scheduler ?? 'ddim';
-  const T = train.config.numTrainTimesteps;
-  const steps = flags.steps ?? (scheduler === 'ddpm' ? T : scheduler === 'ncsn' ? Math.min(100, T) : Math.min(50, T));
-  if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new UsageError(`radix sample: --steps must be an integer in [1, ${T}] (the checkpoint's training timesteps), got ${steps}`);
+  const scheduler = flags.scheduler ?? (native ? 'ncsn' : 'ddim');
+  const T = train ? train.config.numTrainTimesteps : Number(ncsnConfig!.numScales);
+  const steps = native ? T : flags.steps ?? (scheduler === 'ddpm' ? T : scheduler === 'ncsn' ? Math.min(100, T) : Math.min(50, T));
+  if (!native && !(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new UsageError(`radix sample: --steps must be an integer in [1, ${T}] (the checkpoint's training timesteps), got ${steps}`);
   if (flags.eta !== undefined && scheduler !== 'ddim') throw new UsageError(`radix sample: --eta is DDIM's noise weight; leave it out with --scheduler ${scheduler}`);
   const eta = scheduler === 'ddim' ? (flags.eta ?? 0) : null;
   if (eta !== null && !(eta >= 0 && Number.isFinite(eta))) throw new UsageError(`radix sample: --eta must be ≥ 0, got ${eta}`);
   if ((flags.langevinSteps !== undefined || flags.langevinEpsilon !== undefined) && scheduler !== 'ncsn') throw new UsageError('radix sample: --langevin-steps and --langevin-epsilon are settings of --scheduler ncsn');
   let langevin: DiffusionDescription['sampler']['langevin'];
-  if (scheduler === 'ncsn') {
+  if (scheduler === 'ncsn' && train) {
     const stepsPerScale = flags.langevinSteps ?? 5;
     const epsilon = flags.langevinEpsilon ?? 2e-4;
     if (!(Number.isInteger(stepsPerScale) && stepsPerScale >= 1)) throw new UsageError(`radix sample: --langevin-steps must be a positive integer, got ${stepsPerScale}`);
@@ -170,7 +196,7 @@ export async function describeDiffusion(ref: DiffusionCheckpointRef, flags: Diff
   const { files: digested, digest } = digestFiles(base, files.map((f) => relative(base, f)));
   return {
     ref, unetDir, weights, classNames, nullClass, schedulerConfig, notes,
-    sampler: { scheduler, steps, eta, guidance, ...(langevin ? { langevin } : {}) },
+    sampler: { scheduler, steps, eta, guidance, ...(langevin ? { langevin } : {}), ...(ncsnConfig ? { ncsn: ncsnConfig } : {}) },
     checkpoint: { path: ref.dir, resolved: ref.dir, kind: 'diffusion', source: ref.source, files: digested, digest },
     shape: [cfg.inChannels, h, w],
   };
@@ -206,11 +232,14 @@ export async function openDiffusion(d: DiffusionDescription, backend: Backend): 
     throw new Error(`radix sample: ${(e as Error).message}`);
   }
   unet.eval();
-  // NCSN: annealed Langevin dynamics on y = x_t/√ᾱ_t with the model (trained as a DDPM) as the score network.
-  const train = diffusion.DDPMScheduler.fromConfig(d.schedulerConfig);
-  const chain = d.sampler.langevin
-    ? diffusion.ncsnFromDiffusion(unet, train, ncsnOptions(d.sampler.steps, d.sampler.langevin))
-    : { model: unet, scheduler: d.sampler.scheduler === 'ddpm' ? train : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig) as DDPMScheduler | DDIMScheduler };
+  // An NCSN checkpoint: its own scheduler, the UNet as the score network it was trained to be.
+  // NCSN on a DDPM checkpoint: annealed Langevin dynamics on y = x_t/√ᾱ_t with the model (trained as a DDPM) as the score network.
+  const chain: { model: UNet2DModel | DenoiserFunction; scheduler: DDPMScheduler | DDIMScheduler | NCSNScheduler } = (() => {
+    if (d.sampler.ncsn) return { model: unet, scheduler: diffusion.NCSNScheduler.fromConfig(d.sampler.ncsn) };
+    const train = diffusion.DDPMScheduler.fromConfig(d.schedulerConfig);
+    if (d.sampler.langevin) return diffusion.ncsnFromDiffusion(unet, train, ncsnOptions(d.sampler.steps, d.sampler.langevin));
+    return { model: unet, scheduler: d.sampler.scheduler === 'ddpm' ? train : diffusion.DDIMScheduler.fromConfig(d.schedulerConfig) as DDPMScheduler | DDIMScheduler };
+  })();
   const [C, H, W] = d.shape;
   return {
     model: `@radix/diffusion ${packageVersion('@radix/diffusion')}`,
@@ -222,7 +251,7 @@ export async function openDiffusion(d: DiffusionDescription, backend: Backend): 
       const data = new Float32Array(indices.length * C * H * W);
       for await (const b of diffusion.sampleBatches({
         model: chain.model, scheduler: chain.scheduler, n, seed: classSeed(seed, cls), batchSize: batch, range: [start, end], backend, shape: d.shape,
-        ...(d.sampler.langevin ? {} : { numInferenceSteps: d.sampler.steps }),
+        ...(d.sampler.langevin || d.sampler.ncsn ? {} : { numInferenceSteps: d.sampler.steps }),
         ...(cls !== null ? { classLabels: cls } : {}),
         ...(d.sampler.guidance !== null ? { guidanceScale: d.sampler.guidance, nullClass: d.nullClass! } : {}),
         ...(d.sampler.eta !== null ? { eta: d.sampler.eta } : {}),

@@ -1,10 +1,12 @@
 // `radix train diffusion DATA OUT`: reads the images (one subfolder per class for conditional models), builds a
-// UNet2DModel and a DDPM noise scheduler, and runs @radix/diffusion's trainer with progress, checkpoints, sample grids
+// UNet2DModel and a DDPM noise scheduler (or, with --objective ncsn, an NCSN scheduler), and runs @radix/diffusion's trainer with progress, checkpoints, sample grids
 // and the JSONL log in OUT; Ctrl-C stops after the current step with a checkpoint, --resume continues exactly.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { rudiPreset } from '@radix/augment';
-import { DDIMScheduler, DDPMScheduler, DiffusionTrainer, gridSampler, type TrainResult, UNet2DModel } from '@radix/diffusion';
+import {
+  DDIMScheduler, DDPMScheduler, DiffusionTrainer, NCSNScheduler, type GridSampler, gridSampler, ncsnSchedulerForData, type TrainResult, UNet2DModel,
+} from '@radix/diffusion';
 import { init, manualSeed } from '@radix/tensor-webgpu';
 import { loadDiffusionData } from './diffusion-data.js';
 import { type BackendChoice, UsageError, createProgress, writeFileAtomic } from './kit/index.js';
@@ -27,6 +29,14 @@ export interface TrainDiffusionOptions {
   checkpointEvery?: number;
   keepCheckpoints?: number;
   resume?: boolean;
+  /** 'ddpm' (default) or 'ncsn' (a noise-conditional score network, NCSNv2-style). */
+  objective?: 'ddpm' | 'ncsn';
+  /** NCSN: σ_1, or 'auto' (default: the largest distance between two training images, NCSNv2 Technique 1). */
+  sigmaMax?: number | 'auto';
+  /** NCSN: σ_L (default 0.01). */
+  sigmaMin?: number;
+  /** NCSN: number of noise levels (default 10). */
+  numScales?: number;
   augment?: 'rudi';
   /** UNet2DModel config: JSON text or a path to a JSON file (camelCase or diffusers' snake_case keys). */
   modelConfig?: string;
@@ -102,6 +112,20 @@ export async function runTrainDiffusion(o: TrainDiffusionOptions): Promise<Train
   if (outAbs === dataAbs || isInside(outAbs, dataAbs)) throw new UsageError(`radix train diffusion: OUT '${o.out}' must not be DATA or inside it (DATA is never written to)`);
   if (isInside(dataAbs, outAbs)) throw new UsageError(`radix train diffusion: DATA '${o.data}' must not be inside OUT '${o.out}'`);
   const resolution = o.resolution ?? 32;
+  const objective = o.objective ?? 'ddpm';
+  if (objective !== 'ddpm' && objective !== 'ncsn') throw new UsageError(`radix train diffusion: --objective must be ddpm or ncsn, got '${String(objective)}'`);
+  const given = (pairs: [string, unknown][]) => pairs.filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (objective === 'ncsn') {
+    const ddpmOnly = given([['--prediction', o.prediction], ['--beta-schedule', o.betaSchedule], ['--train-timesteps', o.trainTimesteps], ['--min-snr', o.minSnr]]);
+    if (ddpmOnly.length) throw new UsageError(`radix train diffusion: ${ddpmOnly.join(', ')} ${ddpmOnly.length > 1 ? 'are settings' : 'is a setting'} of the DDPM objective; leave ${ddpmOnly.length > 1 ? 'them' : 'it'} out with --objective ncsn`);
+    if (o.numScales !== undefined && !(Number.isInteger(o.numScales) && o.numScales >= 1)) throw new UsageError(`radix train diffusion: --num-scales must be an integer ≥ 1, got ${o.numScales}`);
+    if (o.sigmaMin !== undefined && !(Number.isFinite(o.sigmaMin) && o.sigmaMin > 0)) throw new UsageError(`radix train diffusion: --sigma-min must be a number > 0, got ${o.sigmaMin}`);
+    if (typeof o.sigmaMax === 'number' && !(Number.isFinite(o.sigmaMax) && o.sigmaMax > 0)) throw new UsageError(`radix train diffusion: --sigma-max must be 'auto' or a number > 0, got ${o.sigmaMax}`);
+    if (typeof o.sigmaMax === 'number' && !((o.sigmaMin ?? 0.01) < o.sigmaMax)) throw new UsageError(`radix train diffusion: --sigma-min (${o.sigmaMin ?? 0.01}) must be below --sigma-max (${o.sigmaMax})`);
+  } else {
+    const ncsnOnly = given([['--sigma-max', o.sigmaMax], ['--sigma-min', o.sigmaMin], ['--num-scales', o.numScales]]);
+    if (ncsnOnly.length) throw new UsageError(`radix train diffusion: ${ncsnOnly.join(', ')} ${ncsnOnly.length > 1 ? 'are settings' : 'is a setting'} of --objective ncsn`);
+  }
   const notice = (m: string) => o.progress?.write(`${m}\n`);
   const data = await loadDiffusionData(o.data, { resolution, noUpscale: o.noUpscale, maxPixels: o.maxPixels });
   for (const w of data.warnings) notice(`warning: ${w}`);
@@ -120,10 +144,28 @@ export async function runTrainDiffusion(o: TrainDiffusionOptions): Promise<Train
   } catch (e) {
     throw new UsageError(`--model-config: ${(e as Error).message}`);
   }
-  const noise = { numTrainTimesteps: o.trainTimesteps ?? 1000, betaSchedule: o.betaSchedule ?? 'linear', predictionType: o.prediction ?? 'epsilon' } as const;
-  const scheduler = new DDPMScheduler(noise);
-  // The periodic grids and sample metrics: DDIM (η = 0) on the training noise schedule, --sampler-steps steps.
-  const sampler = gridSampler({ scheduler: new DDIMScheduler(noise), numInferenceSteps: o.samplerSteps ?? 50, batchSize: o.batch ?? 16 });
+  let scheduler: DDPMScheduler | NCSNScheduler;
+  let sampler: GridSampler;
+  if (objective === 'ncsn') {
+    const sigmaMax = o.sigmaMax ?? 'auto';
+    const sigmaMin = o.sigmaMin ?? 0.01;
+    if (sigmaMax === 'auto') notice(`--sigma-max auto: measuring the largest distance between two of the ${data.images.length} training images (NCSNv2 Technique 1)`);
+    try {
+      // NCSN's sampler settings recorded with the levels: 100 Langevin steps per level, ε 2e-5 (the paper's Algorithm 1), NCSNv2's final denoising.
+      scheduler = await ncsnSchedulerForData(data, { sigmaMax, sigmaMin, numScales: o.numScales ?? 10, finalDenoise: true });
+    } catch (e) {
+      model.dispose();
+      throw new UsageError(`radix train diffusion --objective ncsn: ${(e as Error).message.replace(/^(ncsnSchedulerForData|NCSNScheduler): /, '')}`);
+    }
+    if (sigmaMax === 'auto') notice(`σ_max = ${scheduler.config.sigmaMax.toPrecision(6)}; ${scheduler.config.numScales} levels down to σ_min = ${scheduler.config.sigmaMin}`);
+    // The periodic grids: annealed Langevin dynamics on the training levels with --sampler-steps steps per level.
+    sampler = gridSampler({ scheduler: new NCSNScheduler({ ...scheduler.config, stepsPerScale: o.samplerSteps ?? 5 }), batchSize: o.batch ?? 16 });
+  } else {
+    const noise = { numTrainTimesteps: o.trainTimesteps ?? 1000, betaSchedule: o.betaSchedule ?? 'linear', predictionType: o.prediction ?? 'epsilon' } as const;
+    scheduler = new DDPMScheduler(noise);
+    // The periodic grids and sample metrics: DDIM (η = 0) on the training noise schedule, --sampler-steps steps.
+    sampler = gridSampler({ scheduler: new DDIMScheduler(noise), numInferenceSteps: o.samplerSteps ?? 50, batchSize: o.batch ?? 16 });
+  }
   mkdirSync(outAbs, { recursive: true });
   const lock = acquireOutputLock(outAbs, 'radix train diffusion');
   const steps = o.steps ?? 20000;

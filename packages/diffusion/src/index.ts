@@ -27,7 +27,7 @@ export {
   readCheckpointTensors, pruneCheckpoints,
 } from './train/checkpoint.js';
 export { type SampleMetrics, type InceptionCache, writeImageGrid, msSsimScalesFor, pairwiseMsSsim, prepareInception, sampleMetrics } from './train/evaluate.js';
-export { DiffusionTrainer, trainDiffusion, STREAMS_PER_STEP, type TrainerState, type TrainResult, type LogRecord } from './train/trainer.js';
+export { DiffusionTrainer, trainDiffusion, STREAMS_PER_STEP, type TrainerState, type TrainResult, type LogRecord, type TrainingObjective, type TrainingStepInputs } from './train/trainer.js';
 
 // schedulers and sampling
 export { DDPMScheduler, DDPM_DEFAULTS, type DDPMSchedulerConfig } from './schedulers/ddpm.js';
@@ -46,6 +46,7 @@ export {
   NCSNScheduler, NCSN_DEFAULTS, ncsnSigmas, suggestSigmaMax, type NCSNSchedulerConfig, type NCSNStepOptions, type NCSNStepRule,
 } from './schedulers/ncsn.js';
 export { ncsnDsmLoss, type DsmLossOptions, type ScoreNetwork } from './train/dsm-loss.js';
+export { ncsnSchedulerForData, type NCSNTrainingConfig } from './train/ncsn-training.js';
 export {
   sample, sampleBatches, imageSeed, gridSampler, type GridSamplerOptions, type SampleOptions, type SampleBatch, type SampleModel, type SampleScheduler, type DenoiserFunction,
 } from './sample/sample.js';

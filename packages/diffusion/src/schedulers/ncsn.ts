@@ -153,6 +153,35 @@ export class NCSNScheduler {
     this.initNoiseSigma = this.sigmas[0]!;
   }
 
+  /**
+   * Rebuilds a scheduler from the JSON {@link NCSNScheduler.toConfig} wrote (a training checkpoint's
+   * scheduler/scheduler_config.json); `_class_name`, when present, must be 'NCSNScheduler'. `source` names the file in errors.
+   *
+   * @example
+   * const s = NCSNScheduler.fromConfig(JSON.parse(readFileSync('run/checkpoints/step-00001000/scheduler/scheduler_config.json', 'utf8')));
+   */
+  static fromConfig(json: Record<string, unknown>, source = 'the NCSN scheduler config'): NCSNScheduler {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new RadixError('NCSNScheduler.fromConfig', `${source} is not a JSON object`);
+    const { _class_name: cls, ...rest } = json;
+    if (cls !== undefined && cls !== 'NCSNScheduler') throw new RadixError('NCSNScheduler.fromConfig', `${source} describes a ${String(cls)}, not an NCSNScheduler`);
+    try {
+      return new NCSNScheduler(rest as Partial<NCSNSchedulerConfig>);
+    } catch (e) {
+      throw new RadixError('NCSNScheduler.fromConfig', `${source}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The configuration as JSON with `_class_name: 'NCSNScheduler'` (what a training checkpoint stores; {@link NCSNScheduler.fromConfig} reads it back to the same σ's).
+   *
+   * @example
+   * JSON.stringify(new NCSNScheduler({ sigmaMax: 20 }).toConfig());
+   */
+  toConfig(): Record<string, unknown> {
+    const c = this.config;
+    return { _class_name: 'NCSNScheduler', ...c, sigmas: c.sigmas ? [...c.sigmas] : null };
+  }
+
   /** Model evaluations of a whole chain: L·T, plus 1 for the final denoising. @example new NCSNScheduler().numModelEvaluations // 1000 */
   get numModelEvaluations(): number {
     return this.config.numScales * this.config.stepsPerScale + (this.config.finalDenoise ? 1 : 0);

@@ -17,7 +17,8 @@ export interface EmaSettings {
 /**
  * Draws images from a (trained) model for the periodic sample grid and metrics: `n` images in [0, 1]
  * [n, C, H, W], using `generator` for every random draw (the trainer passes a freshly seeded one each time, so every
- * grid starts from the same noise). The CLI passes the package's `sample()` with DDIM.
+ * grid starts from the same noise). The CLI passes the package's `sample()` with DDIM, or with an NCSNScheduler on the
+ * trained levels (few Langevin steps per level) for NCSN training.
  */
 export type GridSampler = (model: UNet2DModel, options: { n: number; generator: Generator; classLabels?: number[] }) => Promise<Tensor>;
 
@@ -53,7 +54,7 @@ export interface DiffusionTrainOptions {
   gradClip?: number;
   /** Keep an EMA of the weights (default false, as diffusers' --use_ema; true or settings turn it on). */
   ema?: boolean | EmaSettings;
-  /** min-SNR-γ loss weighting (Hang et al. 2023; γ = 5 is the paper's choice); default off. */
+  /** min-SNR-γ loss weighting (Hang et al. 2023; γ = 5 is the paper's choice); default off. DDPM objective only. */
   minSnrGamma?: number;
   /** Flip images left-right at random (default true). */
   randomFlip?: boolean;

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import {
   type Backend, Generator, type Tensor, dispose, nn, noGrad, optim, randn, tensor, tidy,
 } from '@radix/tensor-webgpu';
+import { NCSNScheduler } from '../schedulers/ncsn.js';
 import { saveUNet2DPretrained } from '../unet/pretrained.js';
 import { UNet2DModel } from '../unet/unet-2d.js';
 import {
   checkpointName, findLatestCheckpoint, pruneCheckpoints, readCheckpointJson, readCheckpointTensors, writeCheckpoint,
 } from './checkpoint.js';
 import { type DiffusionDataset, drawBatch, streamRandom, validateDataset } from './dataset.js';
+import { ncsnDsmLoss } from './dsm-loss.js';
 import { type InceptionCache, disposeInception, prepareInception, sampleMetrics, writeImageGrid } from './evaluate.js';
 import { type TrainingNoiseScheduler, minSnrWeights, predictionTarget } from './noise-schedule.js';
 import { type DiffusionTrainOptions, type ResolvedTrainOptions, lrFactor, resolveTrainOptions } from './train-options.js';
@@ -28,7 +30,24 @@ export interface TrainerState {
   dataFingerprint: string;
   /** Class names in label order (empty when unconditional) and the null class of label dropout (or null). */
   classes: { names: string[]; nullClass: number | null };
+  /** What the UNet was trained as: 'ddpm' (a noise/velocity/sample predictor) or 'ncsn' (a noise-conditional score network). Absent in checkpoints written before NCSN training: 'ddpm'. */
+  objective?: TrainingObjective;
   options: Record<string, unknown>;
+}
+
+/** 'ddpm': diffusers' denoising objective with a {@link TrainingNoiseScheduler}; 'ncsn': denoising score matching with an {@link NCSNScheduler}. */
+export type TrainingObjective = 'ddpm' | 'ncsn';
+
+/** The inputs of one training step, drawn from (seed, step) alone. */
+export interface TrainingStepInputs {
+  /** The batch x₀ [B, C, H, W] in [−1, 1] (flipped / augmented as configured). */
+  images: Tensor;
+  /** Class labels after label dropout, or null (unconditional). */
+  labels: number[] | null;
+  /** DDPM: each sample's timestep in [0, numTrainTimesteps); NCSN: each sample's level index in [0, numScales). */
+  timesteps: number[];
+  /** Standard-normal noise of the batch's shape (DDPM: ε of addNoise; NCSN: z of the perturbation σ·z). */
+  noise: Tensor;
 }
 
 /** How a run ended. */
@@ -66,7 +85,12 @@ function stepSeed(seed: number, step: number, stream: number): number {
 }
 
 /**
- * Trains a UNet2DModel with a diffusers-style noise scheduler. `train()` runs until `steps` (or `untilStep`),
+ * Trains a UNet2DModel with a diffusers-style noise scheduler (DDPM objective) or, given an {@link NCSNScheduler},
+ * as a noise-conditional score network (NCSN objective: {@link ncsnDsmLoss} with λ(σ) = σ², the UNet receiving the
+ * scheduler's `modelTimestep` — the level index or σ — and its output read by `scoreScaling`, i.e. divided by σ as
+ * NCSNv2). The scheduler's type alone selects the objective (`trainer.objective`); everything else — AdamW, warm-up
+ * and cosine decay, clipping, EMA, class-balanced batches, labels, flips, checkpoints, grids, the log — is shared, and
+ * an NCSN checkpoint records the scheduler's config in scheduler/scheduler_config.json. `train()` runs until `steps` (or `untilStep`),
  * checkpointing every `checkpointEvery` steps into `out/checkpoints/step-XXXXXXXX/` and appending to `out/log.jsonl`;
  * with `resume`, it continues exactly from the newest intact checkpoint (randomness is drawn per step from
  * (seed, step), so 10 + 10 steps equal 20). A non-finite loss stops the run before the bad update, keeping the
@@ -77,6 +101,10 @@ function stepSeed(seed: number, step: number, stream: number): number {
  *   downBlockTypes: ['DownBlock2D', 'AttnDownBlock2D'], upBlockTypes: ['AttnUpBlock2D', 'UpBlock2D'] });
  * const trainer = new DiffusionTrainer(unet, new DDPMScheduler({ numTrainTimesteps: 1000 }), data, { out: 'run', steps: 2000 });
  * const result = await trainer.train();
+ * // NCSN: a score network on 10 geometric levels from σ_max (NCSNv2 Technique 1) to 0.01
+ * const ncsn = await ncsnSchedulerForData(data, { sigmaMax: 'auto', sigmaMin: 0.01, numScales: 10 });
+ * const sampler = gridSampler({ scheduler: new NCSNScheduler({ ...ncsn.config, stepsPerScale: 5 }) });
+ * await new DiffusionTrainer(unet, ncsn, data, { out: 'ncsn-run', steps: 2000, sampler }).train();
  */
 export class DiffusionTrainer {
   readonly options: ResolvedTrainOptions;
@@ -87,6 +115,8 @@ export class DiffusionTrainer {
   readonly optimizer: optim.AdamW;
   readonly lrScheduler: optim.LambdaLR;
   readonly ema: optim.EMA | null;
+  /** 'ncsn' when the scheduler is an {@link NCSNScheduler}, else 'ddpm'. */
+  readonly objective: TrainingObjective;
   #stopRequested = false;
   #lastCheckpoint: string | null = null;
   #inception: InceptionCache | null | undefined;
@@ -95,15 +125,17 @@ export class DiffusionTrainer {
 
   constructor(
     readonly model: UNet2DModel,
-    readonly scheduler: TrainingNoiseScheduler,
+    readonly scheduler: TrainingNoiseScheduler | NCSNScheduler,
     readonly data: DiffusionDataset,
     options: DiffusionTrainOptions,
   ) {
     this.options = resolveTrainOptions(options);
+    this.objective = scheduler instanceof NCSNScheduler ? 'ncsn' : 'ddpm';
+    if (this.objective === 'ncsn' && this.options.minSnrGamma !== null) throw new Error('diffusion training: minSnrGamma weights the DDPM objective; NCSN training weights each level by λ(σ) = σ² instead (leave minSnrGamma out)');
     this.numClasses = validateDataset(data);
     const cfg = model.config;
     if (data.channels !== cfg.inChannels) throw new Error(`diffusion training: the images have ${data.channels} channels but the UNet takes ${cfg.inChannels} (inChannels)`);
-    if (cfg.outChannels !== cfg.inChannels) throw new Error(`diffusion training: outChannels ${cfg.outChannels} must equal inChannels ${cfg.inChannels} (the model predicts noise, velocity or the sample)`);
+    if (cfg.outChannels !== cfg.inChannels) throw new Error(`diffusion training: outChannels ${cfg.outChannels} must equal inChannels ${cfg.inChannels} (the model predicts noise, velocity or the sample, or the scaled score)`);
     const m = model.sizeMultiple;
     if (data.height % m || data.width % m) throw new Error(`diffusion training: ${data.height}×${data.width} images are not multiples of ${m}, which this UNet's ${cfg.blockOutChannels.length} levels need`);
     const conditional = cfg.numClassEmbeds !== null;
@@ -145,6 +177,27 @@ export class DiffusionTrainer {
   }
 
   /**
+   * The batch, labels, timesteps (DDPM) or level indices (NCSN) and noise of step `step` (0-based), as
+   * {@link DiffusionTrainer.trainStep} draws them: from per-step streams of (seed, step) alone. The caller disposes
+   * `images` and `noise`.
+   *
+   * @example
+   * const { images, timesteps, noise } = trainer.stepInputs(0);
+   */
+  stepInputs(step: number): TrainingStepInputs {
+    if (!Number.isInteger(step) || step < 0) throw new Error(`diffusion training: step must be an integer ≥ 0, got ${step}`);
+    const o = this.options;
+    const T = this.scheduler instanceof NCSNScheduler ? this.scheduler.sigmas.length : this.scheduler.config.numTrainTimesteps;
+    const batch = drawBatch(this.data, { batchSize: o.batchSize, classBalanced: o.classBalanced, randomFlip: o.randomFlip, augment: o.augment }, o.seed, step, this.backend);
+    const rng = streamRandom(o.seed, STREAMS_PER_STEP * step + 2);
+    const timesteps = Array.from({ length: o.batchSize }, () => rng.randint(0, T - 1));
+    let labels = batch.labels ?? null;
+    if (labels && o.labelDropout > 0) labels = labels.map((l) => (rng.random() < o.labelDropout ? this.numClasses : l));
+    const noise = randn([...batch.images.shape], { generator: new Generator(stepSeed(o.seed, step, 3)), backend: this.backend });
+    return { images: batch.images, labels, timesteps, noise };
+  }
+
+  /**
    * One optimisation step on batch number `this.step`; returns the loss (a non-finite loss leaves the model untouched).
    *
    * @example
@@ -153,29 +206,25 @@ export class DiffusionTrainer {
   async trainStep(): Promise<{ loss: number; gradNorm: number | null; lr: number }> {
     const o = this.options;
     const s = this.step;
-    const T = this.scheduler.config.numTrainTimesteps;
-    const batch = drawBatch(this.data, { batchSize: o.batchSize, classBalanced: o.classBalanced, randomFlip: o.randomFlip, augment: o.augment }, o.seed, s, this.backend);
-    const rng = streamRandom(o.seed, STREAMS_PER_STEP * s + 2);
-    const timesteps = Array.from({ length: o.batchSize }, () => rng.randint(0, T - 1));
-    let labels = batch.labels;
-    if (labels && o.labelDropout > 0) labels = labels.map((l) => (rng.random() < o.labelDropout ? this.numClasses : l));
-    const noiseGen = new Generator(stepSeed(o.seed, s, 3));
+    const { images: x0, labels, timesteps, noise } = this.stepInputs(s);
     this.model.setDropoutGenerator(new Generator(stepSeed(o.seed, s, 4)));
     this.model.train();
     const lr = this.optimizer.paramGroups[0]!.lr;
-    const loss = tidy(() => {
-      const x0 = batch.images;
-      const noise = randn([...x0.shape], { generator: noiseGen, backend: this.backend });
-      const t = tensor(Int32Array.from(timesteps), { backend: this.backend, dtype: 'int32' });
-      const noisy = this.scheduler.addNoise(x0, noise, t);
-      const pred = this.model.call(noisy, t, labels ? { classLabels: labels } : {});
-      const target = predictionTarget(this.scheduler, x0, noise, t);
-      if (o.minSnrGamma === null) return nn.mseLoss(pred, target);
-      const w = minSnrWeights(this.scheduler.alphasCumprod, timesteps, o.minSnrGamma, String(this.scheduler.config.predictionType));
-      const perSample = pred.sub(target).square().mean([1, 2, 3]);
-      return perSample.mul(tensor(Float32Array.from(w), { backend: this.backend })).mean();
-    });
-    batch.images.dispose();
+    const sched = this.scheduler;
+    const loss = sched instanceof NCSNScheduler
+      ? ncsnDsmLoss(this.model, sched, x0, { levels: timesteps, noise, ...(labels ? { classLabels: labels } : {}) })
+      : tidy(() => {
+        const t = tensor(Int32Array.from(timesteps), { backend: this.backend, dtype: 'int32' });
+        const noisy = sched.addNoise(x0, noise, t);
+        const pred = this.model.call(noisy, t, labels ? { classLabels: labels } : {});
+        const target = predictionTarget(sched, x0, noise, t);
+        if (o.minSnrGamma === null) return nn.mseLoss(pred, target);
+        const w = minSnrWeights(sched.alphasCumprod, timesteps, o.minSnrGamma, String(sched.config.predictionType));
+        const perSample = pred.sub(target).square().mean([1, 2, 3]);
+        return perSample.mul(tensor(Float32Array.from(w), { backend: this.backend })).mean();
+      });
+    x0.dispose();
+    noise.dispose();
     const value = await loss.item();
     if (!Number.isFinite(value)) {
       loss.dispose();
@@ -291,28 +340,36 @@ export class DiffusionTrainer {
         names: this.numClasses > 0 ? (this.data.classNames ?? Array.from({ length: this.numClasses }, (_, i) => String(i))) : [],
         nullClass: this.numClasses > 0 && this.options.labelDropout > 0 ? this.numClasses : null,
       },
+      objective: this.objective,
       options: this.#optionsRecord(),
     };
     const ema = this.ema;
     const folders: Record<string, (dir: string) => Promise<void>> = { unet: (dir) => saveUNet2DPretrained(this.model, dir) };
     if (ema) folders.ema = (dir) => saveUNet2DPretrained(this.model, dir, Object.fromEntries(ema.shadow));
-    const schedulerConfig = this.scheduler.toDiffusersConfig?.() ?? { _class_name: this.scheduler.constructor.name, ...this.scheduler.config };
-    // With model_index.json and scheduler/, a checkpoint folder is also a diffusers DDPMPipeline folder (unet = raw weights).
-    const modelIndex = {
-      _class_name: 'DDPMPipeline', _diffusers_version: '0.40.0.dev0',
-      scheduler: ['diffusers', String(schedulerConfig._class_name ?? 'DDPMScheduler')], unet: ['diffusers', 'UNet2DModel'],
-    };
+    const schedulerConfig = this.#schedulerConfig();
+    const json: Record<string, unknown> = { 'trainer_state.json': state, 'scheduler/scheduler_config.json': schedulerConfig };
+    if (this.objective === 'ddpm') {
+      // With model_index.json and scheduler/, a checkpoint folder is also a diffusers DDPMPipeline folder (unet = raw
+      // weights). An NCSN score network is not a DDPM denoiser, so its checkpoint does not claim to be one.
+      json['model_index.json'] = {
+        _class_name: 'DDPMPipeline', _diffusers_version: '0.40.0.dev0',
+        scheduler: ['diffusers', String(schedulerConfig._class_name ?? 'DDPMScheduler')], unet: ['diffusers', 'UNet2DModel'],
+      };
+    }
     try {
-      this.#lastCheckpoint = await writeCheckpoint(this.checkpointsDir, this.step, {
-        folders,
-        tensors: { 'optimizer.safetensors': tensors },
-        json: { 'trainer_state.json': state, 'scheduler/scheduler_config.json': schedulerConfig, 'model_index.json': modelIndex },
-      });
+      this.#lastCheckpoint = await writeCheckpoint(this.checkpointsDir, this.step, { folders, tensors: { 'optimizer.safetensors': tensors }, json });
     } finally {
       dispose(tensors);
     }
     pruneCheckpoints(this.checkpointsDir, this.options.keepCheckpoints, this.step);
     return this.#lastCheckpoint;
+  }
+
+  /** The scheduler's config as the checkpoint stores it (diffusers' scheduler_config.json, or NCSNScheduler.toConfig). */
+  #schedulerConfig(): Record<string, unknown> {
+    const sch = this.scheduler;
+    if (sch instanceof NCSNScheduler) return sch.toConfig();
+    return sch.toDiffusersConfig?.() ?? { _class_name: sch.constructor.name, ...sch.config };
   }
 
   #optionsRecord(): Record<string, unknown> {
@@ -344,6 +401,19 @@ export class DiffusionTrainer {
     if (state.seed !== this.options.seed) throw new Error(`diffusion training: ${dir} was trained with seed ${state.seed}, this run has seed ${this.options.seed}; an exact resume needs the same seed`);
     const fp = fingerprint(this.data);
     if (state.dataFingerprint !== fp) throw new Error(`diffusion training: the training images or labels differ from those of ${dir} (fingerprint ${fp} vs ${state.dataFingerprint}); resume with the same DATA or start a new output folder`);
+    const savedObjective = state.objective ?? 'ddpm';
+    if (savedObjective !== this.objective) {
+      throw new Error(`diffusion training: ${dir} was trained with the ${savedObjective.toUpperCase()} objective, this run uses ${this.objective.toUpperCase()}; resume with the same objective or start a new output folder`);
+    }
+    if (this.scheduler instanceof NCSNScheduler) {
+      // The σ's define the task; a resumed run must train the very same levels.
+      const saved = readCheckpointJson<Record<string, unknown>>(dir, 'scheduler/scheduler_config.json');
+      const mine = this.scheduler.toConfig();
+      const differ = [...new Set([...Object.keys(saved), ...Object.keys(mine)])].filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(mine[k]));
+      if (differ.length) {
+        throw new Error(`diffusion training: the NCSN scheduler of ${dir} differs from this run's in ${differ.map((k) => `${k} (${JSON.stringify(saved[k])} vs ${JSON.stringify(mine[k])})`).join(', ')}; resume with the checkpoint's noise levels`);
+      }
+    }
     if (state.totalSteps !== this.options.steps) {
       this.#notice(`the checkpoint was made for a ${state.totalSteps}-step run, this one has ${this.options.steps} steps: the cosine lr schedule changes from here on`);
     }
@@ -485,7 +555,7 @@ export class DiffusionTrainer {
  * @example
  * const result = await trainDiffusion(unet, scheduler, data, { out: 'run', steps: 5000, sampler });
  */
-export async function trainDiffusion(model: UNet2DModel, scheduler: TrainingNoiseScheduler, data: DiffusionDataset, options: DiffusionTrainOptions): Promise<TrainResult> {
+export async function trainDiffusion(model: UNet2DModel, scheduler: TrainingNoiseScheduler | NCSNScheduler, data: DiffusionDataset, options: DiffusionTrainOptions): Promise<TrainResult> {
   const trainer = new DiffusionTrainer(model, scheduler, data, options);
   try {
     return await trainer.train();
