@@ -1,18 +1,20 @@
 // Training-speed bench (issue 10): a UNet-like training step, a DDIM-like sampling step, conv2d/convTranspose2d
-// forward and backward at the UNet's shapes, GroupNorm vs an elementwise pass, SiLU backward and a modulated-conv +
-// R1 stand-in, on our WebGPU and CPU backends against PyTorch in the same run. PyTorch runs first, as a child
+// forward and backward at the UNet's shapes, GroupNorm vs an elementwise pass, SiLU backward, a modulated-conv + R1
+// kernel row and a real StyleGAN2 G + D + R1 minibatch (@radix/gan, WebGPU only), on our WebGPU and CPU backends against PyTorch in the same run. PyTorch runs first, as a child
 // process, before our WebGPU device exists (so lavapipe's threads do not compete with it).
 // Usage (after `npm run build`): node bench/train-step.mjs [--reps 3] [--no-cpu] [--no-torch] [--only REGEX] [--tag NAME]
 //   [--torch-device cpu|cuda] [--torch-threads 1] [--out DIR] [--matmul N (square f32 matmul size, default 1024)]
 //   [--peak-tflops T (the chip's FP32 peak, for the matmul's share of it)]
 // bench/gpu/run.sh runs it on a bare GPU host from the bundle bench/gpu/pack.sh makes.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { init } from '@radix/tensor-webgpu';
 import { resultsBase, writeAtomic } from './src/results.mjs';
 import { convFlops, convTransposeFlops, spec as baseSpec } from './src/train-step-spec.mjs';
 import { runOurs } from './src/train-step-ours.mjs';
+import { spec as ganSpecAll } from './src/gan-spec.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -31,6 +33,13 @@ const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3
 const withCpu = !argv.includes('--no-cpu');
 const spec = { ...baseSpec, matmul: { n: Number(opt('matmul', '1024')) } };
 const peakTflops = opt('peak-tflops', null) === null ? null : Number(opt('peak-tflops', null));
+// The StyleGAN2-sized G + D step with R1: bench/gan.mjs's 32² case (its networks, its PyTorch reimplementation checked
+// against stylegan2-ada-pytorch's fixture), one minibatch = G main + D main + D R1, each with its Adam step.
+const ganSpec = { ...ganSpecAll, cases: ganSpecAll.cases.filter((c) => c.size === 32) };
+const GAN_PHASES = ['G main', 'D main', 'D R1'].map((n) => `${n} 32² ×${ganSpec.cases[0].batch}`);
+const GAN_ROW = `StyleGAN2 G + D + R1 minibatch, 32² ×${ganSpec.cases[0].batch}`;
+const ganWanted = !only || only.test(GAN_ROW);
+const ganFixtures = new URL('../packages/gan/fixtures/networks/', import.meta.url).pathname;
 const load0 = loadavg();
 const t0 = performance.now();
 
@@ -45,6 +54,18 @@ else try {
 } catch (e) {
   console.warn(`PyTorch side skipped: ${e.message.split('\n')[0]}`);
 }
+if (torch && ganWanted) {
+  try {
+    if (!existsSync(`${ganFixtures}uncond.safetensors`)) throw new Error(`${ganFixtures}uncond.safetensors is missing`);
+    const script = new URL('./src/gan-torch.py', import.meta.url).pathname;
+    const args = [script, JSON.stringify(ganSpec), torchDevice, String(reps), String(torchThreads), `${ganFixtures}uncond.safetensors`, `${ganFixtures}networks.json`, 'uncond'];
+    const g = JSON.parse(execFileSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop());
+    torch.rows[GAN_ROW] = GAN_PHASES.reduce((a, n) => a + g.rows[n], 0);
+    console.log(`PyTorch StyleGAN2 step: done (reimplementation vs stylegan2-ada-pytorch fixture: worst |err| ${g.check.worst.toExponential(2)})`);
+  } catch (e) {
+    console.warn(`PyTorch StyleGAN2 step skipped: ${e.message.split('\n')[0]}`);
+  }
+}
 
 // ---- ours: WebGPU (or the CPU fallback), then the CPU backend ----
 const log = (label) => (name, ms) => console.log(`${label.padEnd(7)} ${name.padEnd(62)} ${ms.toFixed(1).padStart(9)} ms`);
@@ -52,6 +73,16 @@ const gpu = await init({ backend: 'auto' });
 const info = gpu.info;
 console.log(`device: ${info.description}${info.isSoftware ? ' (software)' : ''} · backend ${gpu.name}`);
 const oursGpu = gpu.name === 'webgpu' ? await runOurs(gpu, spec, { reps: () => reps, only, log: log('webgpu') }) : null;
+// @radix/gan is loaded only here, so a bundle without it still runs every other row.
+const runGanOurs = ganWanted ? await import('./src/gan-ours.mjs').then((m) => m.runOurs, (e) => {
+  console.warn(`StyleGAN2 step skipped: ${e.message.split('\n')[0]}`);
+  return null;
+}) : null;
+if (oursGpu && runGanOurs) {
+  const g = await runGanOurs(gpu, ganSpec, { reps });
+  oursGpu[GAN_ROW] = { ms: GAN_PHASES.reduce((a, n) => a + g[n].ms, 0) };
+  log('webgpu')(GAN_ROW, oursGpu[GAN_ROW].ms);
+}
 let oursCpu = null;
 if (withCpu) {
   const cpu = await init({ backend: 'cpu' });

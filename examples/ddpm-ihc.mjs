@@ -1,12 +1,13 @@
-// Proof by training (issue 8, §6): a small DDPM (@radix/diffusion's UNet2DModel and DiffusionTrainer: ε-prediction,
-// 1000 linear-β steps, MSE, AdamW, gradient clipping) learns 32×32 patches of the bundled IHC image for a fixed
+// Proof by training (issue 8, §6): a small DDPM (@radix/diffusion's UNet2DModel and DiffusionTrainer: ε-, x₀- or
+// v-prediction, 1000 linear-β steps, MSE, AdamW, gradient clipping) learns 32×32 patches of the bundled IHC image for a fixed
 // wall-clock budget on the best device here, then draws a DDIM sample grid. Writes the loss curve (JSON + SVG), the
 // sample grid and a grid of real training patches, and a results JSON/markdown with time, steps/s and the load
 // average, under examples/results/ddpm-ihc/ (checkpoints and the trainer's log go to a scratch folder).
 //
 // Run time: RADIX_PROOF_SECONDS of training (default 600) + about a minute of sampling. Run it niced, e.g.
 //   nice -n 10 node examples/ddpm-ihc.mjs
-// Env: RADIX_BACKEND (auto), RADIX_PROOF_SECONDS, RADIX_PROOF_DDIM_STEPS (25), RADIX_PROOF_OUT (scratch folder,
+// Env: RADIX_BACKEND (auto), RADIX_PROOF_SECONDS, RADIX_PROOF_DDIM_STEPS (25), RADIX_PROOF_PREDICTION (epsilon |
+//   sample | v_prediction; default epsilon), RADIX_PROOF_CHANNELS (the UNet's blockOutChannels, default 32,64), RADIX_PROOF_OUT (scratch folder,
 //   default a fresh temp folder), RADIX_PROOF_CONTINUE=1 (continue the run in RADIX_PROOF_OUT for another budget: the
 //   trainer resumes exactly from its checkpoint; curves, times and results cover all sessions), RADIX_PROOF_RESULTS
 //   (results folder, default examples/results/ddpm-ihc/).
@@ -20,6 +21,11 @@ import { sharedPixels, splitByRegion } from './ihc-patches.mjs';
 import { firstLastMean, smooth, svgPlot, writeAtomic } from './proof-util.mjs';
 
 const budget = Number(process.env.RADIX_PROOF_SECONDS ?? 600);
+const predictionType = process.env.RADIX_PROOF_PREDICTION ?? 'epsilon';
+if (!['epsilon', 'sample', 'v_prediction'].includes(predictionType)) throw new Error(`RADIX_PROOF_PREDICTION must be epsilon, sample or v_prediction, got ${JSON.stringify(predictionType)}`);
+const TARGET = { epsilon: 'ε', sample: 'x₀', v_prediction: 'v' }[predictionType];
+const channels = (process.env.RADIX_PROOF_CHANNELS ?? '32,64').split(',').map(Number);
+if (channels.length < 1 || channels.some((c) => !Number.isInteger(c) || c < 8 || c % 8 !== 0)) throw new Error(`RADIX_PROOF_CHANNELS must be a comma-separated list of multiples of 8, got ${JSON.stringify(process.env.RADIX_PROOF_CHANNELS)}`);
 const results = process.env.RADIX_PROOF_RESULTS ?? fileURLToPath(new URL('./results/ddpm-ihc/', import.meta.url));
 const resume = process.env.RADIX_PROOF_CONTINUE === '1';
 if (resume && !process.env.RADIX_PROOF_OUT) throw new Error('RADIX_PROOF_CONTINUE=1 needs RADIX_PROOF_OUT (the scratch folder of the run to continue)');
@@ -43,13 +49,13 @@ console.log(`${data.images.length} training patches of 32×32 (${split.trainSqua
 // Small enough for a few hundred steps on two shared CPU cores: two levels, no attention (IHC texture at 32×32 is
 // local; attention over 16×16 tokens cost ~10× more per step here).
 const unetConfig = {
-  sampleSize: 32, blockOutChannels: [32, 64], layersPerBlock: 1, normNumGroups: 8, addAttention: false,
-  downBlockTypes: ['DownBlock2D', 'DownBlock2D'], upBlockTypes: ['UpBlock2D', 'UpBlock2D'],
+  sampleSize: 32, blockOutChannels: channels, layersPerBlock: 1, normNumGroups: 8, addAttention: false,
+  downBlockTypes: channels.map(() => 'DownBlock2D'), upBlockTypes: channels.map(() => 'UpBlock2D'),
 };
 manualSeed(1);
 const unet = UNet2DModel.fromConfig(unetConfig, { backend });
 const params = unet.parameters().reduce((a, p) => a + p.size, 0);
-const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType });
 const train = { batchSize: 8, lr: 1e-3, warmupSteps: 20, lrSchedule: 'constant', gradClip: 1, randomFlip: true, seed: 1 };
 const t0 = performance.now();
 const times = [];
@@ -88,7 +94,7 @@ const ddimSteps = Number(process.env.RADIX_PROOF_DDIM_STEPS ?? 25);
 const nSamples = 16;
 const ts = performance.now();
 unet.eval();
-const ddim = new DDIMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+const ddim = new DDIMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType });
 ddim.setTimesteps(ddimSteps);
 let x = randn([nSamples, 3, 32, 32], { generator: new Generator(2024), backend });
 for (const t of ddim.timesteps) {
@@ -121,7 +127,7 @@ const curve = { steps: history.steps, loss: losses, seconds: history.seconds };
 writeAtomic(join(results, 'loss.json'), `${JSON.stringify(curve)}\n`);
 const w = Math.max(5, Math.floor(losses.length / 25));
 writeAtomic(join(results, 'loss.svg'), svgPlot([{
-  title: `DDPM training loss (MSE of ε) on 32×32 IHC patches — ${losses.length} steps, ${trainSeconds.toFixed(0)} s`,
+  title: `DDPM training loss (MSE of ${TARGET}) on 32×32 IHC patches — ${losses.length} steps, ${trainSeconds.toFixed(0)} s`,
   series: [
     { name: 'per step', x: curve.steps, y: losses, color: '#bbb' },
     { name: `moving mean (${w})`, x: curve.steps, y: smooth(losses, w), color: '#c0392b', width: 2 },
@@ -131,7 +137,7 @@ const summary = {
   date: new Date().toISOString(), device: backend.info.description, backend: backend.name, node: process.version,
   data: { image: 'examples/data/ihc.png', patches: data.images.length, size: 32, split: 'training squares of splitByRegion (64 px, 20 % held out, seed 7)' },
   unet: unetConfig, parameters: params,
-  training: { ...train, scheduler: 'DDPM, 1000 steps, linear β 1e-4…0.02, ε-prediction', budgetSeconds: budget },
+  training: { ...train, scheduler: `DDPM, 1000 steps, linear β 1e-4…0.02, ${TARGET}-prediction`, budgetSeconds: budget },
   steps: r.step, trainSeconds, stepsPerSecond: loopStepsPerSecond, imagesPerSecond: loopStepsPerSecond * train.batchSize,
   sessions: history.sessions,
   loss: { firstTenPercentMean: fl.first, lastTenPercentMean: fl.last, window: fl.window, ratio: fl.last / fl.first, falls: fl.last < fl.first },
@@ -147,9 +153,9 @@ writeAtomic(join(results, 'README.md'), [
   `Written by \`examples/ddpm-ihc.mjs\` on ${summary.date.slice(0, 10)} (${summary.device}, backend ${summary.backend}; 2 shared CPU cores, load average ${load0.map((l) => l.toFixed(1)).join(' / ')} at the start, ${load1.map((l) => l.toFixed(1)).join(' / ')} at the end).`,
   '',
   `- Data: ${data.images.length} training patches (32×32, cut every 16 px inside the training squares of the classifier example's region split).`,
-  `- Model: UNet2DModel blockOutChannels [${unetConfig.blockOutChannels.join(', ')}], DownBlock2D × 2 / UpBlock2D × 2, mid block without attention, ${params.toLocaleString('en')} parameters; DDPM (ε, 1000 linear-β steps), AdamW lr ${train.lr} (constant after ${train.warmupSteps} warm-up steps), batch ${train.batchSize}, gradient clip ${train.gradClip}, random flips.`,
+  `- Model: UNet2DModel blockOutChannels [${unetConfig.blockOutChannels.join(', ')}], DownBlock2D × ${channels.length} / UpBlock2D × ${channels.length}, mid block without attention, ${params.toLocaleString('en')} parameters; DDPM (${TARGET}-prediction, 1000 linear-β steps), AdamW lr ${train.lr} (constant after ${train.warmupSteps} warm-up steps), batch ${train.batchSize}, gradient clip ${train.gradClip}, random flips.`,
   `- Training: **${r.step} steps in ${f(trainSeconds, 0)} s = ${f(loopStepsPerSecond)} steps/s (${f(loopStepsPerSecond * train.batchSize, 2)} images/s)**${history.sessions.length > 1 ? `, in ${history.sessions.length} sessions (${history.sessions.map((x) => `steps ${x.fromStep}→${x.toStep} in ${f(x.seconds, 0)} s`).join(', ')}; each later one resumed exactly from the checkpoint)` : ` for a budget of ${budget} s`}.`,
-  `- Loss (MSE of ε): mean of the first 10 % of steps **${f(fl.first, 4)}**, of the last 10 % **${f(fl.last, 4)}** (${f(fl.last / fl.first, 2)}× the start) — see \`loss.svg\` / \`loss.json\`.`,
+  `- Loss (MSE of ${TARGET}): mean of the first 10 % of steps **${f(fl.first, 4)}**, of the last 10 % **${f(fl.last, 4)}** (${f(fl.last / fl.first, 2)}× the start) — see \`loss.svg\` / \`loss.json\`.`,
   `- Samples: \`samples.png\`, ${nSamples} images by DDIM (${ddimSteps} steps, η = 0) from fixed noise, ${f(sampleSeconds, 0)} s; mean R/G/B ${summary.sampling.channelMeans.map((v) => f(v, 2)).join(' / ')} vs ${summary.sampling.realChannelMeans.map((v) => f(v, 2)).join(' / ')} for the real patches in \`real.png\`.`,
   '',
   '![samples](samples.png) ![real patches](real.png)',

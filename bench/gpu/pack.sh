@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the GPU bench bundle for a bare NVIDIA host that has PyTorch with CUDA but no Node: Node's binary, the
-# `webgpu` package's dawn.node (linux-x64), the built @radix/tensor-webgpu, the train-step bench scripts and the
+# `webgpu` package's dawn.node (linux-x64), the built @radix/tensor-webgpu (and @radix/gan with its imports, for the
+# StyleGAN2 row), the train-step bench scripts and the
 # Vulkan loader (libvulkan1) plus libstdc++6/libgcc-s1 (dawn.node needs GLIBCXX_3.4.30; used only where the host's
 # is older), downloaded with `apt-get download` and unpacked. Everything goes into one xz tarball in
 # bench/gpu/bundle/ (git-ignored; fails above 64 MiB) with a MANIFEST.txt. bench/gpu/run.sh unpacks and runs it.
@@ -37,8 +38,22 @@ cp "$core/package.json" "$stage/node_modules/@radix/tensor-webgpu/"
 find "$core/dist" -maxdepth 1 -name '*.js' -exec cp {} "$stage/node_modules/@radix/tensor-webgpu/dist/" \;
 cp "$webgpu_pkg/package.json" "$webgpu_pkg/index.js" "$stage/node_modules/webgpu/"
 cp "$dawn" "$stage/node_modules/webgpu/dist/linux-x64/"
+# The StyleGAN2 row: @radix/gan and what it imports (@radix/augment, @radix/metrics, pngjs), ESM builds only, and the
+# network fixture its PyTorch side checks itself against.
+for pkg in gan augment metrics; do
+  [ -f "$root/packages/$pkg/dist/index.js" ] || die "build first (npm run build): packages/$pkg/dist/index.js is missing"
+  mkdir -p "$stage/node_modules/@radix/$pkg/dist"
+  cp "$root/packages/$pkg/package.json" "$stage/node_modules/@radix/$pkg/"
+  find "$root/packages/$pkg/dist" -maxdepth 1 -name '*.js' -exec cp {} "$stage/node_modules/@radix/$pkg/dist/" \;
+done
+pngjs=$(cd "$root/packages/gan" && "$node_bin" -e 'console.log(require("path").dirname(require.resolve("pngjs/package.json")))') \
+  || die "the pngjs package is not installed (npm install)"
+mkdir -p "$stage/node_modules/pngjs" "$stage/packages/gan/fixtures/networks"
+cp -r "$pngjs/package.json" "$pngjs/lib" "$stage/node_modules/pngjs/"
+cp "$root/packages/gan/fixtures/networks/uncond.safetensors" "$root/packages/gan/fixtures/networks/networks.json" "$stage/packages/gan/fixtures/networks/"
 cp "$root/bench/train-step.mjs" "$stage/bench/"
-cp "$root/bench/src/results.mjs" "$root"/bench/src/train-step-*.mjs "$root/bench/src/train-step-torch.py" "$stage/bench/src/"
+cp "$root/bench/src/results.mjs" "$root"/bench/src/train-step-*.mjs "$root/bench/src/train-step-torch.py" \
+  "$root/bench/src/gan-spec.mjs" "$root/bench/src/gan-ours.mjs" "$root/bench/src/gan-torch.py" "$stage/bench/src/"
 cp "$here/adapter.mjs" "$stage/bench/"
 # bench/ resolves @radix/tensor-webgpu and webgpu from ../node_modules; mark it ESM like the repo's bench package.
 printf '{ "name": "@radix/bench", "private": true, "type": "module" }\n' > "$stage/bench/package.json"

@@ -31,20 +31,20 @@ export interface DemoResult {
 }
 
 /**
- * The full demo's GAN settings, sized for a 2-core machine without a GPU (measured on Mesa lavapipe: a minibatch of
- * the defaults — batch 16, 32 channels, ADA — costs ≈ 3.2 CPU-seconds; this one ≈ 0.9). Batch 8 and 16 channels
- * halve the cost twice over; DiffAugment (the augmentation meant for tiny sets and short runs, active from the first
- * step) replaces ADA, whose p cannot leave ≈ 0 in a few kimg (it moves by batch·4/(100·1000) per 4 minibatches)
- * yet costs ≈ 11 % of a step; 240 pretraining minibatches on the pool, then 80 per class with G2 frozen.
+ * The full demo's GAN settings, sized for a 2-core machine without a GPU. Batch 8 and 16 channels (the defaults are 16
+ * and 32) cut a minibatch's cost about fourfold; DiffAugment (the augmentation meant for tiny sets and short runs,
+ * active from the first step) replaces ADA, whose p cannot leave ≈ 0 in a few kimg (it moves by batch·4/(100·1000) per
+ * 4 minibatches) yet costs ≈ 11 % of a step; 180 pretraining minibatches on the pool, then 60 per class with G2 frozen
+ * (≈ 1 s per minibatch on lavapipe on a quiet 2-core machine: about 6 minutes with sampling).
  */
-const FULL_GAN = Object.freeze({ pretrainSteps: 240, steps: 80, batch: 8, channels: 16, latent: 64, mappingLayers: 2, augment: 'diffaugment' });
+const FULL_GAN = Object.freeze({ pretrainSteps: 180, steps: 60, batch: 8, channels: 16, latent: 64, mappingLayers: 2, augment: 'diffaugment' });
 /**
- * The full demo's DDPM settings (lavapipe: ≈ 1.6 CPU-seconds per minibatch of 8 at widths [16, 32]; DDIM sampling
- * ≈ 0.055 CPU-seconds per image and step, so 10 sampling steps instead of 25). The UNet predicts x₀ ('sample'): after
- * 200 minibatches an ε-predicting one still returns noise (it has learnt little beyond ε ≈ x_t), while an x₀-predicting
+ * The full demo's DDPM settings (lavapipe on a quiet 2-core machine: ≈ 1.5 s per minibatch of 8 at widths [16, 32];
+ * DDIM sampling ≈ 0.03 s per image and step, so 8 sampling steps instead of 25). The UNet predicts x₀ ('sample'): after
+ * 150 minibatches an ε-predicting one still returns noise (it has learnt little beyond ε ≈ x_t), while an x₀-predicting
  * one already gives each class its colours and blob structure.
  */
-const FULL_DDPM = Object.freeze({ steps: 200, batchSize: 8, warmupSteps: 20, channels: [16, 32], samplingSteps: 10, predictionType: 'sample' });
+const FULL_DDPM = Object.freeze({ steps: 150, batchSize: 8, warmupSteps: 15, channels: [16, 32], samplingSteps: 8, predictionType: 'sample' });
 /** `--quick`'s GAN settings: a smoke run of every stage (pretraining, fine-tuning with G2 frozen, sampling), not a useful GAN. */
 const QUICK_GAN = Object.freeze({ pretrainSteps: 8, steps: 6, batch: 8, channels: 16, latent: 32, mappingLayers: 1 });
 /** `--quick`'s DDPM settings: a smoke run (training, checkpoints, DDIM sampling), not a useful model. */
@@ -72,7 +72,7 @@ export async function demoConfig(options: { quick?: boolean; backend?: DemoOptio
     data: { kind: 'ihc', size: 32, block: 64, labelledPerClass: 20, seed: 7 },
     classifier: q
       ? { depth: 18, width: 4, stem: 'imagenet', maxSteps: 20, batchSize: 16, lr: 3e-3, evalEvery: 10, patience: 2 }
-      : { depth: 18, width: 8, stem: 'imagenet', maxSteps: 100, batchSize: 32, lr: 2e-3, evalEvery: 20, patience: 3 },
+      : { depth: 18, width: 8, stem: 'imagenet', maxSteps: 80, batchSize: 32, lr: 2e-3, evalEvery: 20, patience: 3 },
     seeds: q ? [1, 2] : [1, 2, 3],
     variants,
     backend: options.backend ?? 'auto',
