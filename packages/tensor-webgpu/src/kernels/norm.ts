@@ -186,6 +186,17 @@ function decls(names: [string, boolean][]): string {
   return names.map(([n, w], i) => `@group(0) @binding(${i + 1}) var<storage, ${w ? 'read_write' : 'read'}> ${n};`).join('\n');
 }
 
+/** The shared start of the forward and backward kernels: helpers, entry point, this workgroup's row and its geometry. */
+function rowKernelStart(s: NormKernelSpec, tpp: number): string {
+  return `${head(s.wg)}
+${hsum(s)}
+${entry(s.wg)} {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= pu(0u)) { return; }
+  let lid = l.x;
+${rowHeader(s, tpp)}`;
+}
+
 /**
  * Forward. Params: [rows, c, groups | n, hw, eps]. Bindings: x, (weight), (bias), y, mean, rstd, and for the batch
  * layout the biased variance.
@@ -198,13 +209,7 @@ export function normForwardWgsl(s: NormKernelSpec, tpp: number): string {
   bind.push([`Y: array<${v}>`, true], ['MU: array<f32>', true], ['RS: array<f32>', true]);
   if (s.layout === 'batch') bind.push(['VA: array<f32>', true]);
   return `${paramsWgsl(5)}${siluFns(s)}${decls(bind)}
-${head(s.wg)}
-${hsum(s)}
-${entry(s.wg)} {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= pu(0u)) { return; }
-  let lid = l.x;
-${rowHeader(s, tpp)}
+${rowKernelStart(s, tpp)}
   // Shifted sums per invocation (shift = its first load's mean), then merged as (count, mean, M2).
   var sh = 0.0;
   let k1 = lid / ${tpp}u;
@@ -313,13 +318,7 @@ ${planeLoop(s, tpp, pass1)}
 ${planeLoop(s, tpp, pass2('ab.y', 'ab.x'))}`;
   }
   return `${paramsWgsl(4)}${siluFns(s)}${decls(bind)}
-${head(s.wg)}
-${hsum(s)}
-${entry(s.wg)} {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= pu(0u)) { return; }
-  let lid = l.x;
-${rowHeader(s, tpp)}
+${rowKernelStart(s, tpp)}
   let mu = MU[row];
   let r = RS[row];
 ${body}
