@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Generator, dispose, manualSeed, noGrad, profile, randn, tidy, type Tensor } from '../index.js';
 import { testBackends } from '../testing/index.js';
 import { Linear, Module } from '../nn/index.js';
-import { Adam, AdamW, EMA, type Optimizer, SGD } from './index.js';
+import { Adam, EMA, type Optimizer } from './index.js';
 import type { Backend } from '../backend/backend.js';
+import { OPTIMIZER_CASES, bits } from './optim-test-helpers.js';
 
 const backends = await testBackends();
 
@@ -18,22 +19,9 @@ function params(b: Backend, seed: number): Tensor[] {
   return [a.requiresGrad_(), special.requiresGrad_(), randn([300], { backend: b, generator: g, std: 3 }).requiresGrad_()];
 }
 
-async function bits(ts: Tensor[]): Promise<number[][]> {
-  return Promise.all(ts.map(async (t) => Array.from(new Uint32Array(new Float32Array(await t.data()).buffer))));
-}
-
 type Make = (ps: Tensor[], fused: boolean) => Optimizer<{ lr: number }>;
 
-const configs: [string, Make][] = [
-  ['Adam', (ps, fused) => new Adam(ps, { lr: 1e-2, fused })],
-  ['Adam wd + maximize', (ps, fused) => new Adam(ps, { lr: 3e-3, weightDecay: 0.1, maximize: true, fused })],
-  ['Adam AMSGrad betas', (ps, fused) => new Adam(ps, { lr: 1e-2, betas: [0.5, 0.9], eps: 1e-6, amsgrad: true, fused })],
-  ['AdamW', (ps, fused) => new AdamW(ps, { lr: 1e-2, weightDecay: 0.05, fused })],
-  ['AdamW AMSGrad no decay', (ps, fused) => new AdamW(ps, { lr: 1e-2, weightDecay: 0, amsgrad: true, fused })],
-  ['SGD', (ps, fused) => new SGD(ps, { lr: 0.1, fused })],
-  ['SGD momentum dampening wd', (ps, fused) => new SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 1e-3, fused })],
-  ['SGD Nesterov maximize', (ps, fused) => new SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true, maximize: true, fused })],
-];
+const configs: [string, Make][] = OPTIMIZER_CASES.map(([name, make]) => [name, (ps, fused) => make(ps, { fused })]);
 
 describe.each(backends.map((b) => [b.name, b] as const))('fused optimizer updates on %s', (_name, b) => {
   it.each(configs)('%s: same bits as the op-by-op update over 4 steps', async (_n, make) => {

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { Generator, dispose, noGrad, profile, randn, tidy, type Tensor } from '../index.js';
 import { testBackends } from '../testing/index.js';
 import { Module, Parameter } from '../nn/index.js';
-import { Adam, AdamW, EMA, type Optimizer, SGD } from './index.js';
+import { Adam, EMA, type Optimizer } from './index.js';
 import type { Backend } from '../backend/backend.js';
+import { OPTIMIZER_CASES, bits } from './optim-test-helpers.js';
 import { MULTI_MAX_TENSORS, adamUpdateMultiWgsl, emaUpdateMultiWgsl, sgdUpdateMultiWgsl } from '../kernels/optim.js';
 import type { WebGpuBackend } from '../backend/webgpu/webgpu-backend.js';
 
@@ -28,21 +29,10 @@ function params(b: Backend, seed: number): Tensor[] {
   });
 }
 
-async function bits(ts: Tensor[]): Promise<number[][]> {
-  return Promise.all(ts.map(async (t) => Array.from(new Uint32Array(new Float32Array(await t.data()).buffer))));
-}
-
 type Make = (ps: Tensor[], multiTensor: boolean) => Optimizer<{ lr: number }>;
 
 const configs: [string, Make][] = [
-  ['Adam', (ps, multiTensor) => new Adam(ps, { lr: 1e-2, multiTensor })],
-  ['Adam wd + maximize', (ps, multiTensor) => new Adam(ps, { lr: 3e-3, weightDecay: 0.1, maximize: true, multiTensor })],
-  ['Adam AMSGrad betas', (ps, multiTensor) => new Adam(ps, { lr: 1e-2, betas: [0.5, 0.9], eps: 1e-6, amsgrad: true, multiTensor })],
-  ['AdamW', (ps, multiTensor) => new AdamW(ps, { lr: 1e-2, weightDecay: 0.05, multiTensor })],
-  ['AdamW AMSGrad no decay', (ps, multiTensor) => new AdamW(ps, { lr: 1e-2, weightDecay: 0, amsgrad: true, multiTensor })],
-  ['SGD', (ps, multiTensor) => new SGD(ps, { lr: 0.1, multiTensor })],
-  ['SGD momentum dampening wd', (ps, multiTensor) => new SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 1e-3, multiTensor })],
-  ['SGD Nesterov maximize', (ps, multiTensor) => new SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true, maximize: true, multiTensor })],
+  ...OPTIMIZER_CASES.map(([name, make]): [string, Make] => [name, (ps, multiTensor) => make(ps, { multiTensor })]),
   [
     'Adam, two groups',
     (ps, multiTensor) => new Adam([{ params: ps.slice(0, 20), lr: 2e-2 }, { params: ps.slice(20), betas: [0.8, 0.99], weightDecay: 0.01 }], { multiTensor }),
