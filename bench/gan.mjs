@@ -4,13 +4,11 @@
 // stylegan2-ada-pytorch's own code) in the same run. PyTorch runs first, as a child process, before our WebGPU device.
 // Usage (after `npm run build`): node bench/gan.mjs [--reps 3] [--tag NAME] [--torch-device cpu|cuda] [--torch-threads 1]
 //   [--out DIR]
-import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { init } from '@radix/tensor-webgpu';
 import { resultsBase, writeAtomic } from './src/results.mjs';
-import { spec } from './src/gan-spec.mjs';
+import { runTorchGan, spec } from './src/gan-spec.mjs';
 import { runOurs } from './src/gan-ours.mjs';
 
 const argv = process.argv.slice(2);
@@ -25,7 +23,6 @@ const torchDevice = opt('torch-device', 'cpu');
 // other jobs hold a core (measured on 2026-12-02: StyleGAN2 G main at 32², batch 8, 1.6–3.5 s with 2 threads, 42 ms with 1).
 const torchThreads = Number(opt('torch-threads', '1'));
 const python = opt('python', process.env.RADIX_BENCH_PYTHON ?? '/usr/bin/python3');
-const fixtures = fileURLToPath(new URL('../packages/gan/fixtures/networks/', import.meta.url));
 const load0 = loadavg();
 const cpus = () => availableParallelism();
 /** How far to trust single numbers, from the 1-minute load average at the start and the end of the run. */
@@ -37,10 +34,7 @@ const t0 = performance.now();
 // ---- PyTorch first, in a child process ----
 let torch = null;
 try {
-  const script = fileURLToPath(new URL('./src/gan-torch.py', import.meta.url));
-  const args = [script, JSON.stringify(spec), torchDevice, String(reps), String(torchThreads), join(fixtures, 'uncond.safetensors'), join(fixtures, 'networks.json'), 'uncond'];
-  const out = execFileSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  torch = JSON.parse(out.trim().split('\n').pop());
+  torch = runTorchGan(python, spec, { device: torchDevice, reps, threads: torchThreads });
   console.log(`PyTorch ${torch.torch} on ${torch.device}, ${torch.threads} threads: done; reimplementation vs stylegan2-ada-pytorch fixture: worst |err| ${torch.check.worst.toExponential(2)}`);
 } catch (e) {
   console.warn(`PyTorch side skipped: ${e.message.split('\n')[0]}`);

@@ -7,14 +7,13 @@
 //   [--peak-tflops T (the chip's FP32 peak, for the matmul's share of it)]
 // bench/gpu/run.sh runs it on a bare GPU host from the bundle bench/gpu/pack.sh makes.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { init } from '@radix/tensor-webgpu';
 import { resultsBase, writeAtomic } from './src/results.mjs';
 import { convFlops, convTransposeFlops, spec as baseSpec } from './src/train-step-spec.mjs';
 import { runOurs } from './src/train-step-ours.mjs';
-import { spec as ganSpecAll } from './src/gan-spec.mjs';
+import { runTorchGan, spec as ganSpecAll } from './src/gan-spec.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -39,7 +38,6 @@ const ganSpec = { ...ganSpecAll, cases: ganSpecAll.cases.filter((c) => c.size ==
 const GAN_PHASES = ['G main', 'D main', 'D R1'].map((n) => `${n} 32² ×${ganSpec.cases[0].batch}`);
 const GAN_ROW = `StyleGAN2 G + D + R1 minibatch, 32² ×${ganSpec.cases[0].batch}`;
 const ganWanted = !only || only.test(GAN_ROW);
-const ganFixtures = new URL('../packages/gan/fixtures/networks/', import.meta.url).pathname;
 const load0 = loadavg();
 const t0 = performance.now();
 
@@ -56,10 +54,7 @@ else try {
 }
 if (torch && ganWanted) {
   try {
-    if (!existsSync(`${ganFixtures}uncond.safetensors`)) throw new Error(`${ganFixtures}uncond.safetensors is missing`);
-    const script = new URL('./src/gan-torch.py', import.meta.url).pathname;
-    const args = [script, JSON.stringify(ganSpec), torchDevice, String(reps), String(torchThreads), `${ganFixtures}uncond.safetensors`, `${ganFixtures}networks.json`, 'uncond'];
-    const g = JSON.parse(execFileSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop());
+    const g = runTorchGan(python, ganSpec, { device: torchDevice, reps, threads: torchThreads });
     torch.rows[GAN_ROW] = GAN_PHASES.reduce((a, n) => a + g.rows[n], 0);
     console.log(`PyTorch StyleGAN2 step: done (reimplementation vs stylegan2-ada-pytorch fixture: worst |err| ${g.check.worst.toExponential(2)})`);
   } catch (e) {

@@ -35,12 +35,12 @@ export interface DemoResult {
  * and 32) cut a minibatch's cost about fourfold; DiffAugment (the augmentation meant for tiny sets and short runs,
  * active from the first step) replaces ADA, whose p cannot leave ≈ 0 in a few kimg (it moves by batch·4/(100·1000) per
  * 4 minibatches) yet costs ≈ 11 % of a step; 180 pretraining minibatches on the pool, then 60 per class with G2 frozen
- * (≈ 1 s per minibatch on lavapipe on a quiet 2-core machine: about 6 minutes with sampling).
+ * (measured on lavapipe on a quiet 2-core machine: 318 s for this variant with sampling, ≈ 0.9 s per minibatch).
  */
 const FULL_GAN = Object.freeze({ pretrainSteps: 180, steps: 60, batch: 8, channels: 16, latent: 64, mappingLayers: 2, augment: 'diffaugment' });
 /**
- * The full demo's DDPM settings (lavapipe on a quiet 2-core machine: ≈ 1.5 s per minibatch of 8 at widths [16, 32];
- * DDIM sampling ≈ 0.03 s per image and step, so 8 sampling steps instead of 25). The UNet predicts x₀ ('sample'): after
+ * The full demo's DDPM settings (measured on lavapipe on a quiet 2-core machine: 178 s for training and sampling
+ * 3 × 100 images; so 8 DDIM sampling steps instead of 25). The UNet predicts x₀ ('sample'): after
  * 150 minibatches an ε-predicting one still returns noise (it has learnt little beyond ε ≈ x_t), while an x₀-predicting
  * one already gives each class its colours and blob structure.
  */
