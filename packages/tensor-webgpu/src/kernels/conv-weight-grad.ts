@@ -20,23 +20,26 @@ export const CONV_WG_PACK_WG = 256;
 
 /**
  * Repacks gOut [n][O][oh][ow] as [g][n·oh·ow][coutPad] (pixel-major, each group's channels padded to a multiple of 4
- * with zeros) so the direct kernel reads 4 output channels of one pixel with one vec4 load.
+ * with zeros) so the direct kernel reads 4 output channels of one pixel with one vec4 load. One invocation writes one
+ * vec4 (4 channels of a pixel), so the index arithmetic is paid once per 4 values.
  *
  * @example
- * ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: gOut }, { buf: packed, write: true }], params, ctx.grid(total, CONV_WG_PACK_WG));
+ * ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: gOut }, { buf: packed, write: true }], params, ctx.grid(total / 4, CONV_WG_PACK_WG));
  */
 export function packGradOutWgsl(): string {
+  const ch = (j: number) => `select(0.0, G[base + min(o0 + ${j}u, OG - 1u) * OHW], o0 + ${j}u < OG)`;
   return `${paramsWgsl(CONV_WG_WORDS)}
 @group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Gp: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Gp: array<vec4<f32>>;
 ${entry1d(CONV_WG_PACK_WG)} {
   ${LETS}
   let i = ${linearIndex(CONV_WG_PACK_WG)};
   let R = nImg * OHW;
-  if (i >= groups * R * ogPad) { return; }
-  let o = i % ogPad; let r = (i / ogPad) % R; let g = i / ogPad / R;
-  let src = ((r / OHW) * O + g * OG + min(o, OG - 1u)) * OHW + r % OHW;
-  Gp[i] = select(0.0, G[src], o < OG);
+  let q = ogPad / 4u;
+  if (i >= groups * R * q) { return; }
+  let o0 = (i % q) * 4u; let rg = i / q; let r = rg % R; let g = rg / R;
+  let base = ((r / OHW) * O + g * OG) * OHW + r % OHW;
+  Gp[i] = vec4<f32>(${ch(0)}, ${ch(1)}, ${ch(2)}, ${ch(3)});
 }`;
 }
 
@@ -52,6 +55,11 @@ export interface ConvWeightGradConfig {
   wg: number;
   /** Also sum gOut per output channel (the bias gradient) in workgroups of row tile 0. */
   bias: boolean;
+  /**
+   * Invocations split the kc rows instead of the channels (needs `sg = 0`): each owns `tm` consecutive rows and all
+   * 4·nv channels, so a workgroup covers tm·wg rows. For few output channels per group (≤ 4).
+   */
+  laneRows?: boolean;
 }
 
 /**
@@ -74,12 +82,12 @@ export function convWeightGradDirectWgsl(c: ConvWeightGradConfig): string {
   for (let v = 0; v < c.nv; v++) pro.push(`let wc${v} = min(col4 + ${v}u, ogPad / 4u - 1u);`);
   for (let i = 0; i < c.tm; i++) for (let v = 0; v < c.nv; v++) pro.push(`var c${i}_${v} = vec4<f32>(0.0);`);
   if (c.bias) for (let v = 0; v < c.nv; v++) pro.push(`var bs${v} = vec4<f32>(0.0);`);
-  const perRow = Array.from({ length: loads }, (_, r) => `let iy${r} = i32(y) * SH + yo${r}; let rok${r} = u32(iy${r}) < H; let rb${r} = xImg + cb${r} + select(0u, u32(iy${r}) * W, rok${r});`).join('\n      ');
+  const perRow = Array.from({ length: loads }, (_, r) => `let iy${r} = i32(y) * SH + yo${r}; let rok${r} = u32(iy${r}) < H; let rb${r} = xImg + cb${r} + select(0u, u32(iy${r}) * W, rok${r});`).join('\n    ');
   const body: string[] = [];
   for (let r = 0; r < loads; r++) {
     body.push(`let ix${r} = i32(x) * SW + xo${r}; let ok${r} = rok${r} && u32(ix${r}) < W; let av${r} = select(0.0, X[select(0u, rb${r} + u32(ix${r}), ok${r})], ok${r});`);
   }
-  for (let v = 0; v < c.nv; v++) body.push(`let b${v} = Gp[gb + x * (ogPad / 4u) + wc${v}];${c.bias ? ` bs${v} += b${v};` : ''}`);
+  for (let v = 0; v < c.nv; v++) body.push(`let b${v} = Gp[gi + wc${v}];${c.bias ? ` bs${v} += b${v};` : ''}`);
   for (let i = 0; i < c.tm; i++) {
     const a = c.sg > 0 ? `subgroupBroadcast(av${Math.floor(i / c.sg)}, ${i % c.sg}u)` : `av${i}`;
     body.push(`{ let a = vec4<f32>(${a});${Array.from({ length: c.nv }, (_, v) => ` c${i}_${v} = fma(a, b${v}, c${i}_${v});`).join('')} }`);
@@ -95,7 +103,7 @@ export function convWeightGradDirectWgsl(c: ConvWeightGradConfig): string {
   if (c.bias) {
     const inner: string[] = [];
     for (let v = 0; v < c.nv; v++) for (let j = 0; j < 4; j++) inner.push(`if ((col4 + ${v}u) * 4u + ${j}u < OG) { DB[s * O + g * OG + (col4 + ${v}u) * 4u + ${j}u] = bs${v}[${j}]; }`);
-    st.push(`if (live && by == 0u) {\n    ${inner.join('\n    ')}\n  }`);
+    st.push(`if (live && by == 0u${c.laneRows ? ' && lid == 0u' : ''}) {\n    ${inner.join('\n    ')}\n  }`);
   }
   const laneArg = c.sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
   return `${c.sg > 0 ? 'enable subgroups;\n' : ''}${paramsWgsl(CONV_WG_WORDS)}
@@ -115,18 +123,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let g = gsc / splits;
   let s = gsc % splits;
   let slab = s * O * Kc;
-  let row0 = by * ${c.tm}u;
-  let col4 = (bx * ${c.wg}u + lid) * ${c.nv}u;
+  let row0 = ${c.laneRows ? `(by * ${c.wg}u + lid) * ${c.tm}u` : `by * ${c.tm}u`};
+  let col4 = ${c.laneRows ? `bx * ${c.nv}u` : `(bx * ${c.wg}u + lid) * ${c.nv}u`};
   ${pro.join('\n  ')}
-  let nr1 = min((s + 1u) * rps, NR);
-  for (var nr = s * rps; nr < nr1; nr++) {
-    let xImg = (nr / OH) * C * HW;
-    let y = nr % OH;
+  // One flat loop over the split's (n, y, x) pixels, y, x and the image offset stepped by selects (lavapipe pays mask
+  // bookkeeping per iteration of every loop level; see the forward kernel's kLoop).
+  let nr0 = min(s * rps, NR);
+  let steps = (min(nr0 + rps, NR) - nr0) * OW;
+  var x = 0u; var y = nr0 % OH; var xImg = (nr0 / OH) * C * HW;
+  var gi = (g * nImg * OHW + nr0 * OW) * (ogPad / 4u);
+  for (var t = 0u; t < steps; t++) {
     ${perRow}
-    let gb = (g * nImg * OHW + nr * OW) * (ogPad / 4u);
-    for (var x = 0u; x < OW; x++) {
-      ${body.join('\n      ')}
-    }
+    ${body.join('\n    ')}
+    gi += ogPad / 4u;
+    let nx = x + 1u; let wx = nx == OW; x = select(nx, 0u, wx);
+    let ny = select(y, y + 1u, wx); let wy = ny == OH; y = select(ny, 0u, wy); xImg = select(xImg, xImg + C * HW, wy);
   }
   ${st.join('\n  ')}
 }`;
@@ -134,7 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** Key of a direct weight-gradient specialisation. @example convWeightGradKey(cfg) */
 export function convWeightGradKey(c: ConvWeightGradConfig): string {
-  return `convwg_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}`;
+  return `convwg_direct_${c.tm}_${c.nv}_${c.sg}_${c.wg}_${+c.bias}${c.laneRows ? 'r' : ''}`;
 }
 
 /**

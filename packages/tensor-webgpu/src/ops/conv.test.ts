@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type FixtureFile, compare, expectClose, testBackends } from '../testing/index.js';
-import { F, RadixError, type Tensor, matmul, memory, tensor, zeros } from '../index.js';
+import { F, RadixError, type Tensor, grad, matmul, memory, tensor, zeros } from '../index.js';
 import type { Backend } from '../backend/backend.js';
 import { ErrorLog, describeFixtureCases, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
 
@@ -102,6 +102,36 @@ describe.skipIf(!gpu)('conv properties', () => {
           const want = await run(cpu).data();
           const got = await withVariant(v, async () => run(gpu!).data());
           return compare(got, want, TOL).ok;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('CPU == WebGPU for conv2d weight and bias gradients on random configurations', async () => {
+    // Covers the weight-gradient kernels (register tiles split over channels, or over kc rows for ≤ 4 channels per
+    // group) with split-K, stride, padding, dilation and groups.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }), g: fc.integer({ min: 1, max: 3 }), cinG: fc.integer({ min: 1, max: 9 }), coutG: fc.integer({ min: 1, max: 37 }),
+          h: fc.integer({ min: 1, max: 13 }), w: fc.integer({ min: 1, max: 13 }), kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+          sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }), pw: fc.integer({ min: 0, max: 2 }),
+          dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        async (s) => {
+          if (s.h + 2 * s.ph < s.dh * (s.kh - 1) + 1 || s.w + 2 * s.pw < s.dw * (s.kw - 1) + 1) return true;
+          const run = async (be: Backend) => {
+            const w = hashedTensor([s.coutG * s.g, s.cinG, s.kh, s.kw], s.seed + 1, be).requiresGrad_();
+            const b = hashedTensor([s.coutG * s.g], s.seed + 2, be).requiresGrad_();
+            const out = F.conv2d(hashedTensor([s.n, s.cinG * s.g, s.h, s.w], s.seed, be), w, b,
+              { stride: [s.sh, s.sw], padding: [s.ph, s.pw], dilation: [s.dh, s.dw], groups: s.g });
+            const [gw, gb] = grad(out, [w, b], { gradOutputs: [hashedTensor([...out.shape], s.seed + 3, be)] });
+            return [await gw!.data(), await gb!.data()];
+          };
+          const [wantW, wantB] = await run(cpu);
+          const [gotW, gotB] = await run(gpu!);
+          return compare(gotW!, wantW!, { rtol: 1e-4, atol: 1e-4 }).ok && compare(gotB!, wantB!, { rtol: 1e-4, atol: 1e-4 }).ok;
         },
       ),
       { numRuns: 40 },

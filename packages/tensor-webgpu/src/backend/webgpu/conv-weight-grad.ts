@@ -51,8 +51,9 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
   if (total === 0) return;
   const software = traits(ctx).software;
   const bias = !!dBias;
-  if (coutG <= 4) {
-    const splits = splitsFor(ctx, total, software ? 8192 : 65536, rows, total * 4);
+  const sg = software ? traits(ctx).sg : 0;
+  if (coutG <= 4 && !software) {
+    const splits = splitsFor(ctx, total, 65536, rows, total * 4);
     const rps = Math.ceil(rows / splits);
     const s = Math.ceil(rows / rps);
     const outW = s > 1 ? ctx.alloc(s * total * 4, 'conv2dWeightGrad') : g(dW);
@@ -70,19 +71,20 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
     }
     return;
   }
-  const sg = software ? traits(ctx).sg : 0;
   const nv = coutG > 32 ? 2 : 1;
-  const cfg: ConvWeightGradConfig = sg > 0 ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias } : { tm: 4, nv, sg: 0, wg: 32, bias };
+  // Few channels per group on a software adapter: lanes split the kc rows (8 each), all channels in one vec4.
+  const cfg: ConvWeightGradConfig = coutG <= 4 ? { tm: Math.min(8, Math.ceil(kc / 8)), nv: 1, sg: 0, wg: 8, bias, laneRows: true }
+    : sg > 0 ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias } : { tm: 4, nv, sg: 0, wg: 32, bias };
   const ogPad = Math.ceil(coutG / 4) * 4;
-  const gx = Math.ceil(coutG / (4 * nv * cfg.wg));
-  const gy = Math.ceil(kc / cfg.tm);
+  const gx = cfg.laneRows ? 1 : Math.ceil(coutG / (4 * nv * cfg.wg));
+  const gy = Math.ceil(kc / (cfg.laneRows ? cfg.tm * cfg.wg : cfg.tm));
   const splits = splitsFor(ctx, gx * gy * p.groups, software ? 32 : 512, rows, total * 4);
   const rps = Math.ceil(rows / splits);
   const s = Math.ceil(rows / rps);
   const params = wgParams(p, ogPad, gx, gy, s, rps);
   const packedN = p.groups * p.n * p.oh * p.ow * ogPad;
   const packed = ctx.alloc(packedN * 4, 'conv2dWeightGrad');
-  ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN, CONV_WG_PACK_WG));
+  ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN / 4, CONV_WG_PACK_WG));
   const outW = s > 1 ? ctx.alloc(s * total * 4, 'conv2dWeightGrad') : g(dW);
   const outB = bias ? (s > 1 ? ctx.alloc(s * p.cout * 4, 'conv2dWeightGrad') : g(dBias)) : null;
   const binds = [{ buf: g(x) }, { buf: packed }, { buf: outW, write: true }];

@@ -54,6 +54,19 @@ function runConv(
     run(w.buf);
     if (w.temp) ctx.release(w.buf);
   };
+  const coutPad = Math.ceil(coutG / 4) * 4;
+  const pixels = p.n * p.oh * p.ow;
+  const identity = m.osh === 1 && m.osw === 1 && m.ooh === 0 && m.oow === 0 && m.roh === p.oh && m.row === p.ow;
+  if (coutG <= 4 && kc > 0 && v !== 'tiled') {
+    // Few channels per group (direct variants: software adapters): lanes split the pixels (8 each), all channels in one vec4.
+    const cfg: ConvDirectConfig = { tm: 8, nv: 1, sg: 0, wg: 8, bias: !!bias, yVec: identity && (p.oh * p.ow) % 4 === 0, epi, lanePixels: true };
+    const gy = Math.ceil(pixels / (cfg.tm * cfg.wg));
+    use('kmajor', coutPad, (w) => {
+      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
+      ctx.dispatch(convDirectKey(cfg), () => conv2dDirectWgsl(cfg), binds, convParams(p, coutPad, 1, gy, m), ctx.grid(gy * p.groups, 1));
+    });
+    return;
+  }
   if (coutG <= 4 || kc === 0) {
     const total = p.n * p.cout * p.oh * p.ow;
     use('oihw', 0, (w) => {
@@ -62,7 +75,6 @@ function runConv(
     });
     return;
   }
-  const pixels = p.n * p.oh * p.ow;
   if (v === 'tiled') {
     const rows = coutG >= 128 ? 8 : 4;
     const gx = Math.ceil(pixels / TILED_COLS);
@@ -75,12 +87,10 @@ function runConv(
   }
   const sg = v === 'direct' ? traits(ctx).sg : 0;
   const nv = coutG > 32 ? 2 : 1;
-  const identity = m.osh === 1 && m.osw === 1 && m.ooh === 0 && m.oow === 0 && m.roh === p.oh && m.row === p.ow;
   const yVec = identity && (p.oh * p.ow) % 4 === 0;
   const cfg: ConvDirectConfig = sg > 0
     ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec, epi }
     : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec, epi };
-  const coutPad = Math.ceil(coutG / 4) * 4;
   const gx = Math.ceil(coutG / (4 * cfg.nv * cfg.wg));
   const gy = Math.ceil(pixels / cfg.tm);
   use('kmajor', coutPad, (w) => {
