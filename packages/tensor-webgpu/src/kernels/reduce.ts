@@ -79,6 +79,35 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 }
 
 /**
+ * Row kernel for software adapters (same params and partials as {@link reduceRowWgsl}): one subgroup of `sg` lanes
+ * per workgroup, each folding every sg-th element of the chunk, then a shuffle-xor butterfly with the same `comb`.
+ * No workgroup memory and no barriers, which cost lavapipe a coroutine switch per 8 invocations each.
+ *
+ * @example
+ * ctx.dispatch('reduce_rowsg_sum_f32', () => reduceRowSubgroupWgsl('sum', 'f32', 8), bindings, params, ctx.grid(groups, 1));
+ */
+export function reduceRowSubgroupWgsl(op: ReduceOp, t: T, sg: number): string {
+  const steps: string[] = [];
+  for (let s = sg / 2; s >= 1; s /= 2) steps.push(`acc = comb(acc, subgroupShuffleXor(acc, ${s}u));`);
+  return `enable subgroups;
+${reducePrelude(op, t, 4)}
+@compute @workgroup_size(${sg})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let w = wg.x + wg.y * nwg.x;
+  if (w >= pu(3u)) { return; }
+  let len = pu(0u);
+  let nChunks = pu(1u);
+  let start = (w % nChunks) * pu(2u);
+  let end = min(start + pu(2u), len);
+  let base = (w / nChunks) * len;
+  var acc = ${identityWgsl(op, t)};
+  for (var j = start + lane; j < end; j += ${sg}u) { acc = comb(acc, X[base + j]); }
+  ${steps.join('\n  ')}
+  if (lane == 0u) { Y[w] = acc; }
+}`;
+}
+
+/**
  * Column kernel: thread `t` of (outer, nChunks, inner) folds up to `chunk` elements strided by `inner`
  * (adjacent threads read adjacent addresses). Params: [len, inner, nChunks, chunk, total].
  *

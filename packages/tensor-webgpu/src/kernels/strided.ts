@@ -21,7 +21,7 @@ export function stridedOffsetWgsl(rank: number, shapeBase: number, strideBase: n
 
 const WG = 256;
 
-/** Gather a strided view into a contiguous output. Params: [n, shape(rank), strides(rank), offset]. */
+/** Gather a strided view into a contiguous output (`t` a scalar or vec4 type; indices in its units). Params: [n, shape(rank), strides(rank), offset]. */
 export function copyWgsl(t: string, rank: number): string {
   return `${paramsWgsl(2 + 2 * rank)}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;

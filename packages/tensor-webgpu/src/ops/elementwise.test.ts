@@ -144,4 +144,36 @@ describe('CPU and WebGPU agree', () => {
       { numRuns: 25 },
     );
   });
+
+  it.runIf(gpu !== undefined)('copies of strided views: slices, permutes, cat and slice assignment (vec4 and scalar paths)', async () => {
+    // Innermost sizes of multiples of 4 with 4-aligned offsets take the vec4 copy kernels; the rest the scalar ones.
+    const cpu = backends[0]!;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom(3, 4, 8, 12, 16),
+        fc.integer({ min: 0, max: 4 }), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 1 << 30 }),
+        async (a, b, c, start, step, seed) => {
+          const gen = new T.Generator(seed);
+          const xs = await T.randn([a, b, c + 8], { backend: cpu, generator: gen }).data();
+          const ys = await T.randn([a, 2, c + 8], { backend: cpu, generator: gen }).data();
+          const run1 = async (be: Backend) => {
+            const x = T.tensor(xs, { shape: [a, b, c + 8], backend: be });
+            const y = T.tensor(ys, { shape: [a, 2, c + 8], backend: be });
+            const cat = T.cat([x, y], 1);
+            const sl = cat.slice(2, start, start + c, step);
+            const pm = x.permute([1, 0, 2]);
+            const z = T.zeros([a, b + 2, c + 8], { backend: be });
+            const zs = T.cat([z.slice(1, 0, 2), x], 1);
+            const out = [sl, pm, zs, cat].map(async (t) => Array.from((await t.data()) as Float32Array));
+            const d = await Promise.all(out);
+            T.dispose([x, y, cat, sl, pm, z, zs]);
+            return d;
+          };
+          const [g, w] = [await run1(gpu!), await run1(cpu)];
+          for (let i = 0; i < g.length; i++) expect(g[i]).toEqual(w[i]);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });

@@ -158,6 +158,24 @@ describe.each(backends.map((b) => [b.name, b] as const))('reduce edge cases (%s)
     expect(Array.from(await argmax(ints, 1).data())).toEqual([999, 499]);
   });
 
+  it('long rows: NaN propagates through amax/amin, prod and int32 sums match the CPU reference', async () => {
+    // Rows ≥ 128 take the row kernels (a subgroup butterfly on software adapters, a workgroup tree elsewhere).
+    const n = 3 * 4099;
+    const data = Float32Array.from({ length: n }, (_, i) => 1 + Math.sin(i * 0.3) * 1e-3);
+    data[4099 + 3001] = NaN;
+    const x = tensor(data, { shape: [3, 4099], backend });
+    const xc = tensor(data, { shape: [3, 4099], backend: cpu });
+    for (const f of [amax, amin, prod, sum]) {
+      const got = Array.from(await f(x, 1).data());
+      const want = Array.from(await f(xc, 1).data());
+      expect(Number.isNaN(got[1]!)).toBe(true);
+      expectClose([got[0]!, got[2]!], [want[0]!, want[2]!], { rtol: 1e-5, atol: 1e-5 }, f.name);
+    }
+    const ints = Int32Array.from({ length: 2 * 3000 }, (_, i) => (i % 7) - 3);
+    expect(Array.from(await sum(tensor(ints, { shape: [2, 3000], backend }), 1).data()))
+      .toEqual(Array.from(await sum(tensor(ints, { shape: [2, 3000], backend: cpu }), 1).data()));
+  });
+
   it('multi-pass sizes agree with the CPU reference', async () => {
     // 70 001 along a row (several row-kernel passes), 3×2053 rows, a 1500×37 column reduction, a 9000-long cumsum.
     const cases: [number[], number | number[] | undefined][] = [[[70001], undefined], [[3, 2053], 1], [[1500, 37], 0], [[4, 33, 129], [0, 2]]];

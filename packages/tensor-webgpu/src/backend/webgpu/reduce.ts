@@ -4,8 +4,9 @@ import type { BackendBuffer, ReduceOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { GpuBuffer, type GpuContext, Params, wgslType } from './gpu-context.js';
 import { gpuFill } from './core.js';
+import { traits } from './linalg.js';
 import {
-  COL_CHUNK, REDUCE_WG, ROW_CHUNK, SCAN_BLOCK, argReduceColWgsl, argReduceRowWgsl, cumsumWgsl, reduceColWgsl, reduceRowWgsl,
+  COL_CHUNK, REDUCE_WG, ROW_CHUNK, SCAN_BLOCK, argReduceColWgsl, argReduceRowWgsl, cumsumWgsl, reduceColWgsl, reduceRowSubgroupWgsl, reduceRowWgsl,
 } from '../../kernels/reduce.js';
 
 const g = (b: BackendBuffer) => b as GpuBuffer;
@@ -31,7 +32,12 @@ function reduceLevel(ctx: GpuContext, op: ReduceOp, x: GpuBuffer, out: GpuBuffer
   const bindings = [{ buf: x }, { buf: dst, write: true }];
   if (row) {
     const groups = outer * nChunks;
-    ctx.dispatch(`reduce_row_${op}_${t}`, () => reduceRowWgsl(op, t), bindings, new Params().u(len, nChunks, chunk, groups), ctx.grid(groups, 1));
+    const { software, sg } = traits(ctx);
+    if (software && sg > 0) {
+      ctx.dispatch(`reduce_rowsg${sg}_${op}_${t}`, () => reduceRowSubgroupWgsl(op, t, sg), bindings, new Params().u(len, nChunks, chunk, groups), ctx.grid(groups, 1));
+    } else {
+      ctx.dispatch(`reduce_row_${op}_${t}`, () => reduceRowWgsl(op, t), bindings, new Params().u(len, nChunks, chunk, groups), ctx.grid(groups, 1));
+    }
   } else {
     const total = outer * nChunks * inner;
     ctx.dispatch(`reduce_col_${op}_${t}`, () => reduceColWgsl(op, t), bindings, new Params().u(len, inner, nChunks, chunk, total), ctx.grid(total, REDUCE_WG));
