@@ -43,6 +43,35 @@ ${entry1d(CONV_WG_PACK_WG)} {
 }`;
 }
 
+/**
+ * {@link packGradOutWgsl} for oh·ow % 4 == 0: one invocation moves a 4-pixel × 4-channel block, reading each channel's
+ * 4 pixels as one vec4 of gOut and writing each pixel's 4 channels as one vec4 (a register transpose).
+ *
+ * @example
+ * ctx.dispatch('convwg_pack4', packGradOutBlockWgsl, [{ buf: gOut }, { buf: packed, write: true }], params, ctx.grid(total / 16, CONV_WG_PACK_WG));
+ */
+export function packGradOutBlockWgsl(): string {
+  const ch = (j: number) => `select(vec4<f32>(0.0), G[(base + min(o0 + ${j}u, OG - 1u) * OHW) / 4u], o0 + ${j}u < OG)`;
+  return `${paramsWgsl(CONV_WG_WORDS)}
+@group(0) @binding(1) var<storage, read> G: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> Gp: array<vec4<f32>>;
+${entry1d(CONV_WG_PACK_WG)} {
+  ${LETS}
+  let i = ${linearIndex(CONV_WG_PACK_WG)};
+  let R4 = nImg * OHW / 4u;
+  let q = ogPad / 4u;
+  if (i >= groups * R4 * q) { return; }
+  let o0 = (i % q) * 4u; let rg = i / q; let r = (rg % R4) * 4u; let g = rg / R4;
+  let base = ((r / OHW) * O + g * OG) * OHW + r % OHW;
+  let c0 = ${ch(0)}; let c1 = ${ch(1)}; let c2 = ${ch(2)}; let c3 = ${ch(3)};
+  let out = ((g * nImg * OHW + r) * q + o0 / 4u);
+  Gp[out] = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
+  Gp[out + q] = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
+  Gp[out + 2u * q] = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
+  Gp[out + 3u * q] = vec4<f32>(c0.w, c1.w, c2.w, c3.w);
+}`;
+}
+
 /** Specialisation of {@link convWeightGradDirectWgsl} (as the forward direct conv: rows here are the kc columns of dW). */
 export interface ConvWeightGradConfig {
   /** Rows of dW's kc axis per workgroup (a multiple of `sg` when `sg > 0`). */

@@ -7,7 +7,7 @@ import { traits } from './linalg.js';
 import { SPLITK_REDUCE_WG, splitKReduceWgsl } from '../../kernels/matmul.js';
 import {
   CONV_WG_PACK_WG, type ConvWeightGradConfig, convWeightGradDirectWgsl, convWeightGradGatherWgsl, convWeightGradKey,
-  packGradOutWgsl,
+  packGradOutBlockWgsl, packGradOutWgsl,
 } from '../../kernels/conv-weight-grad.js';
 
 const g = (b: BackendBuffer) => b as GpuBuffer;
@@ -84,7 +84,11 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
   const params = wgParams(p, ogPad, gx, gy, s, rps);
   const packedN = p.groups * p.n * p.oh * p.ow * ogPad;
   const packed = ctx.alloc(packedN * 4, 'conv2dWeightGrad');
-  ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN / 4, CONV_WG_PACK_WG));
+  if ((p.oh * p.ow) % 4 === 0) {
+    ctx.dispatch('convwg_pack4', packGradOutBlockWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN / 16, CONV_WG_PACK_WG));
+  } else {
+    ctx.dispatch('convwg_pack', packGradOutWgsl, [{ buf: g(gOut) }, { buf: packed, write: true }], params, ctx.grid(packedN / 4, CONV_WG_PACK_WG));
+  }
   const outW = s > 1 ? ctx.alloc(s * total * 4, 'conv2dWeightGrad') : g(dW);
   const outB = bias ? (s > 1 ? ctx.alloc(s * p.cout * 4, 'conv2dWeightGrad') : g(dBias)) : null;
   const binds = [{ buf: g(x) }, { buf: packed }, { buf: outW, write: true }];
