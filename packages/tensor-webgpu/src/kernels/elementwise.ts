@@ -185,6 +185,29 @@ ${entry1d(WG)} {
 }`;
 }
 
+/** Binary ops that {@link binaryVec4Wgsl} runs: lane-wise on vec4 with the same result as four scalar ops. */
+export const VEC4_BINARY: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['add', 'sub', 'mul', 'div']);
+
+/**
+ * Binary kernel for two contiguous operands of the output's shape with numel % 4 == 0: one vec4 per invocation (on
+ * lavapipe every storage access is a per-lane loop, so a quarter as many accesses is 2–3× faster). Params: [n / 4].
+ * `div` only for f32 (integer division by zero needs the scalar kernel's select).
+ */
+export function binaryVec4Wgsl(op: BinaryOp, t: T): string {
+  const v = `vec4<${t}>`;
+  return `${paramsWgsl(1)}
+@group(0) @binding(1) var<storage, read> A: array<${v}>;
+@group(0) @binding(2) var<storage, read> B: array<${v}>;
+@group(0) @binding(3) var<storage, read_write> Y: array<${v}>;
+${entry1d(WG)} {
+  let i = ${linearIndex(WG)};
+  if (i >= pu(0u)) { return; }
+  let a = A[i];
+  let b = B[i];
+  Y[i] = ${BINARY_WGSL[op](t)};
+}`;
+}
+
 /** where(cond, a, b) with broadcasting. Params: [n, shape, strideC, strideA, strideB, offC, offA, offB]. */
 export function whereWgsl(t: T, rank: number, acc: [Access, Access, Access]): string {
   const off = 1 + 4 * rank;

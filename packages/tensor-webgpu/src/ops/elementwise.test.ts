@@ -176,4 +176,30 @@ describe('CPU and WebGPU agree', () => {
       { numRuns: 30 },
     );
   });
+
+  it.runIf(gpu !== undefined)('add, sub, mul and div of contiguous operands (vec4 kernels when numel % 4 == 0) match the CPU', async () => {
+    const cpu = backends[0]!;
+    const special = [0, -0, 1, -1, Infinity, -Infinity, NaN, 3.5e38, 1e-40];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.constantFrom('add', 'sub', 'mul', 'div'), fc.constantFrom('float32', 'int32'), fc.integer({ min: 0, max: 1 << 30 }),
+        async (n, op, dtype, seed) => {
+          const vals = (k: number) => Array.from({ length: n }, (_, i) => {
+            const h = ((i + 1) * 2654435761 + seed * (k + 3)) >>> 0;
+            return dtype === 'int32' ? (h % 201) - 100 : h % 5 === 0 ? special[h % special.length]! : ((h % 20001) - 10000) / 997;
+          });
+          const [va, vb] = [vals(0), vals(1)];
+          if (dtype === 'int32' && op === 'div') return;
+          const run1 = async (be: Backend) => {
+            const a = T.tensor(va, { shape: [n], dtype: dtype as 'float32', backend: be });
+            const b = T.tensor(vb, { shape: [n], dtype: dtype as 'float32', backend: be });
+            const y = (T as any)[op](a, b) as Tensor;
+            const d = Array.from(await y.data() as Float32Array);
+            T.dispose([a, b, y]);
+            return d;
+          };
+          expect(await run1(gpu!)).toEqual(await run1(cpu));
+        }),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -4,7 +4,7 @@ import type { DType } from '../../dtype.js';
 import { coalesceDims, sizeOf, stridesOf } from '../../shape.js';
 import { GpuBuffer, type GpuContext, Params, wgslType } from './gpu-context.js';
 import {
-  type Access, ELEMENTWISE_WG, UNARY_BOOL_OUT, arangeWgsl, binaryWgsl, castWgsl, fillWgsl, unaryBackwardWgsl, unaryWgsl, whereWgsl,
+  type Access, ELEMENTWISE_WG, UNARY_BOOL_OUT, arangeWgsl, VEC4_BINARY, binaryVec4Wgsl, binaryWgsl, castWgsl, fillWgsl, unaryBackwardWgsl, unaryWgsl, whereWgsl,
 } from '../../kernels/elementwise.js';
 import { STRIDED_WG, copyIntoWgsl, copyWgsl } from '../../kernels/strided.js';
 import { RANDOM_WG, randomWgsl } from '../../kernels/random.js';
@@ -92,6 +92,10 @@ export function gpuBinary(ctx: GpuContext, op: BinaryOp, a: Strided, b: Strided,
   const r = L.shape.length;
   const t = wgslType(inDtype);
   const ot = wgslType(outDtype);
+  if (L.acc[0] === 'flat' && L.acc[1] === 'flat' && n % 4 === 0 && t === ot && VEC4_BINARY.has(op) && (op !== 'div' || t === 'f32')) {
+    ctx.dispatch(`binary4_${op}_${t}`, () => binaryVec4Wgsl(op, t), [{ buf: g(a.buf) }, { buf: g(b.buf) }, { buf: g(out), write: true }], new Params().u(n / 4), ctx.grid(n / 4, ELEMENTWISE_WG));
+    return;
+  }
   const p = new Params().u(n).u(...L.shape).i(...L.strides[0]!, ...L.strides[1]!).i(a.offset, b.offset);
   ctx.dispatch(
     `binary_${op}_${t}_${ot}_${r}_${L.acc.join('')}`,
