@@ -24,6 +24,7 @@ export function resultsBase(description, { prefix = '', suffix = '' } = {}) {
 
 /** Writes `text` to `path` through a temporary file and a rename, so a result is never half-written. */
 export function writeAtomic(path, text) {
+  mkdirSync(dirname(path), { recursive: true }); // an --out folder that does not exist yet
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
 }
