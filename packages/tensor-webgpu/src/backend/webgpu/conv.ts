@@ -88,8 +88,10 @@ function runConv(
   const sg = v === 'direct' ? traits(ctx).sg : 0;
   const nv = coutG > 32 ? 2 : 1;
   const yVec = identity && (p.oh * p.ow) % 4 === 0;
+  // 24 pixels × 8 channels per lane at sg = 8 (three broadcast loads a step) measured 10–20 % faster on lavapipe than
+  // 16 or 32 pixels, for 3×3 convs and convTranspose2d's 2×2 phases alike.
   const cfg: ConvDirectConfig = sg > 0
-    ? { tm: sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec, epi }
+    ? { tm: sg === 8 ? 24 : sg < 16 ? 2 * sg : sg, nv, sg, wg: sg, bias: !!bias, yVec, epi }
     : { tm: 4, nv, sg: 0, wg: 32, bias: !!bias, yVec, epi };
   const gx = Math.ceil(coutG / (4 * cfg.nv * cfg.wg));
   const gy = Math.ceil(pixels / cfg.tm);
