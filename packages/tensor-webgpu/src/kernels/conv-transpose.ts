@@ -4,7 +4,7 @@ import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.
 
 /**
  * Uniform words of {@link packConvTransposePhaseWgsl}: groups, cinG, coutG, tapsH, tapsW, kh, kw, ky0, kyStep, kx0,
- * kxStep, coutPad, total.
+ * kxStep (the steps signed: the taps are gathered in descending kernel order), coutPad, total.
  */
 export const CONVT_PACK_WORDS = 13;
 
@@ -26,7 +26,7 @@ export function packConvTransposePhaseWgsl(kMajor: boolean): string {
 @group(0) @binding(2) var<storage, read_write> Wt: array<f32>;
 ${entry1d(CONVT_PACK_WG)} {
   let groups = pu(0u); let CinG = pu(1u); let CoutG = pu(2u); let TH = pu(3u); let TW = pu(4u);
-  let KH = pu(5u); let KW = pu(6u); let ky0 = pu(7u); let kyStep = pu(8u); let kx0 = pu(9u); let kxStep = pu(10u);
+  let KH = pu(5u); let KW = pu(6u); let ky0 = pi(7u); let kyStep = pi(8u); let kx0 = pi(9u); let kxStep = pi(10u);
   let coutPad = pu(11u); let total = pu(12u);
   let i = ${linearIndex(CONVT_PACK_WG)};
   if (i >= total) { return; }
@@ -35,7 +35,7 @@ ${entry1d(CONVT_PACK_WG)} {
     ? 'let co = i % coutPad; let k = (i / coutPad) % Kc; let g = i / coutPad / Kc;'
     : 'let k = i % Kc; let co = (i / Kc) % CoutG; let g = i / Kc / CoutG;'}
   let jx = k % TW; let jy = (k / TW) % TH; let ci = k / TW / TH;
-  let src = ((g * CinG + ci) * CoutG + min(co, CoutG - 1u)) * KH * KW + (ky0 + jy * kyStep) * KW + kx0 + jx * kxStep;
+  let src = ((g * CinG + ci) * CoutG + min(co, CoutG - 1u)) * KH * KW + u32(ky0 + i32(jy) * kyStep) * KW + u32(kx0 + i32(jx) * kxStep);
   Wt[i] = select(0.0, Wsrc[src], co < CoutG);
 }`;
 }

@@ -138,13 +138,18 @@ export function gpuConv2d(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer, b
   }, bias, out, p, m, epi, pre);
 }
 
-/** The taps ky ∈ [0, k) that reach output phase `r`: (r + pad − ky·dilation) ≡ 0 (mod stride), as start, step, count. */
+/**
+ * The taps ky ∈ [0, k) that reach output phase `r`: (r + pad − ky·dilation) ≡ 0 (mod stride), in descending ky order
+ * (first tap k0, then steps of `step` < 0), so that the phase's conv walks its input rows upward: input row of tap j for
+ * phase row q is q − off + j·dil with dil ≥ 0 (ascending input rows measured ~10 % faster on lavapipe than the
+ * descending ones of ascending taps).
+ */
 function phaseTaps(r: number, pad: number, dilation: number, stride: number, k: number): { k0: number; step: number; count: number; off: number; dil: number } {
   const taps: number[] = [];
-  for (let ky = 0; ky < k; ky++) if ((((r + pad - ky * dilation) % stride) + stride) % stride === 0) taps.push(ky);
+  for (let ky = k - 1; ky >= 0; ky--) if ((((r + pad - ky * dilation) % stride) + stride) % stride === 0) taps.push(ky);
   if (taps.length === 0) return { k0: 0, step: 1, count: 0, off: 0, dil: 0 };
-  const step = taps.length > 1 ? taps[1]! - taps[0]! : 1;
-  // Input row of tap j for phase row q: q + (r + pad − (k0 + j·step)·dilation) / stride = q − off + j·dil.
+  const step = taps.length > 1 ? taps[1]! - taps[0]! : -1;
+  // Input row of tap j: q + (r + pad − (k0 + j·step)·dilation) / stride = q − off + j·dil.
   const dil = taps.length > 1 ? -(step * dilation) / stride : 0;
   return { k0: taps[0]!, step, count: taps.length, off: -(r + pad - taps[0]! * dilation) / stride, dil };
 }
@@ -180,7 +185,7 @@ export function gpuConvTranspose2d(ctx: GpuContext, x: BackendBuffer, w: Backend
         const n = kMajor ? p.groups * cinG * taps * coutPad : p.groups * coutG * cinG * taps;
         const packed = ctx.alloc(n * 4, 'convTranspose2d');
         if (n > 0) {
-          const params = new Params().u(p.groups, cinG, coutG, pp.kh, pp.kw, p.kh, p.kw, ty.k0, ty.step, tx.k0, tx.step, coutPad, n);
+          const params = new Params().u(p.groups, cinG, coutG, pp.kh, pp.kw, p.kh, p.kw).i(ty.k0, ty.step, tx.k0, tx.step).u(coutPad, n);
           ctx.dispatch(`convT_pack_${+kMajor}`, () => packConvTransposePhaseWgsl(kMajor), [{ buf: g(w) }, { buf: packed, write: true }], params, ctx.grid(n, CONVT_PACK_WG));
         }
         return { buf: packed, temp: true };
