@@ -5,11 +5,16 @@
 // dx). Every pass walks the row plane by plane (a channel's, or a sample's, hw contiguous elements) with a fixed group
 // of invocations per plane, so no load divides to find its channel and GroupNorm's per-channel sums need one small
 // tree; vec4 loads are used whenever a vec4 never straddles a channel (spatial size divisible by 4). On lavapipe,
-// 64-invocation workgroups with all of a row's planes in one block measured fastest (fewest barriers).
+// 8-invocation workgroups (one SIMD batch) measured fastest: every barrier of a larger one is a coroutine switch per batch.
 import { paramsWgsl } from '../backend/webgpu/gpu-context.js';
 
-/** Workgroup sizes the kernels are built for (one workgroup per row): the larger for long rows. */
-export const NORM_WGS = [64, 256] as const;
+/**
+ * Workgroup sizes the kernels are built for (one workgroup per row): 8 on software adapters (one SIMD batch; invocation
+ * 0 merges the partial statistics), on GPUs 64, or 256 for long rows.
+ */
+export const NORM_WGS = [8, 64, 256] as const;
+/** One of {@link NORM_WGS}. */
+export type NormWorkgroup = (typeof NORM_WGS)[number];
 
 /**
  * How a kernel walks its rows. `group`: row r is the contiguous elements [r·m, (r+1)·m) with channel c0 + i / hw
@@ -41,7 +46,7 @@ export function planeThreads(planes: number, wg: number): number {
 }
 
 /** The workgroup size for rows of `m` elements. */
-export function normWorkgroup(m: number): number {
+export function normWorkgroup(m: number): NormWorkgroup {
   return m >= 1 << 16 ? 256 : 64;
 }
 
@@ -50,6 +55,7 @@ const L = (s: NormKernelSpec) => (s.vec4 ? 4 : 1);
 
 /** Shared helpers: Chan's merge of (count, mean, M2), a wg → √wg → 1 workgroup merge and a two-value sum. */
 function head(wg: number): string {
+  if (wg <= 8) return headSerial(wg);
   const q = wg === 256 ? 16 : 8;
   return `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let n = a.x + b.x;
@@ -95,6 +101,43 @@ fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
   }
   workgroupBarrier();
   return red2[${q}];
+}`;
+}
+
+/** {@link head} for a workgroup of at most 8 invocations (one SIMD batch on software adapters): invocation 0 merges. */
+function headSerial(wg: number): string {
+  return `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+  let n = a.x + b.x;
+  if (b.x == 0.0) { return a; }
+  let d = b.y - a.y;
+  let f = b.x / n;
+  return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
+}
+var<workgroup> st: array<vec3<f32>, ${wg}>;
+var<workgroup> st1: vec3<f32>;
+fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
+  st[lid] = v;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var r = st[0];
+    for (var k = 1u; k < ${wg}u; k = k + 1u) { r = merge(r, st[k]); }
+    st1 = r;
+  }
+  workgroupBarrier();
+  return st1;
+}
+var<workgroup> red: array<vec2<f32>, ${wg}>;
+var<workgroup> red1: vec2<f32>;
+fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red[lid] = v;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var r = red[0];
+    for (var k = 1u; k < ${wg}u; k = k + 1u) { r = r + red[k]; }
+    red1 = r;
+  }
+  workgroupBarrier();
+  return red1;
 }`;
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { F, Generator, dispose, enableGrad, grad, noGrad, profile, randn, type Tensor } from '../index.js';
 import { BatchNorm2d, LayerNorm } from '../nn/index.js';
 import { compare, expectClose, gradcheck, testBackends } from '../testing/index.js';
+import { setNormWorkgroup } from '../backend/webgpu/norm.js';
 
 const backends = await testBackends();
 const gpu = backends.find((b) => b.name === 'webgpu');
@@ -214,50 +215,56 @@ describe.each(backends.map((b) => [b.name, b] as const))('fused layerNorm and ba
 });
 
 describe.skipIf(!gpu)('fused norms: CPU == WebGPU', () => {
-  it('groupNorm / layerNorm / batchNorm forward and backward on vec4, scalar and many-channel shapes', async () => {
-    const cases: { shape: number[]; groups: number }[] = [
-      { shape: [2, 64, 5, 3], groups: 2 }, // 32 channels of 15 per group: scalar, several plane blocks
-      { shape: [3, 8, 16, 16], groups: 4 }, // vec4, 64 units per plane
-      { shape: [2, 6, 1, 1], groups: 3 }, // one element per channel
-      { shape: [1, 4, 40, 40], groups: 1 }, // 400 vec4 per plane
-      { shape: [2, 160, 3, 1], groups: 1 }, // more planes than invocations: several blocks
-      { shape: [1, 4, 128, 128], groups: 1 }, // a 64K-element row: the 256-invocation kernels
-    ];
-    for (const { shape, groups } of cases) {
-      const c = shape[1]!;
-      const run = async (backend: typeof cpu) => {
-        const gen = new Generator(3);
-        const x = randn(shape, { backend, generator: gen, std: 2, mean: 1 } as never).requiresGrad_();
-        const w = randn([c], { backend, generator: gen }).requiresGrad_();
-        const bias = randn([c], { backend, generator: gen }).requiresGrad_();
-        const g = randn(shape, { backend, generator: gen });
-        const tail = shape.slice(1);
-        const wl = randn(tail, { backend, generator: gen }).requiresGrad_();
-        const outs = [
-          F.groupNorm(x, groups, w, bias, 1e-5, { activation: 'silu' }),
-          F.layerNorm(x, tail, wl, null),
-          F.batchNorm(x, null, null, w, bias, { training: true, activation: 'silu' }),
-        ];
-        const res: Float32Array[] = [];
-        for (const y of outs) {
-          res.push(await data(y));
-          for (const t of grad(y, [x, w, bias, wl], { gradOutputs: [g], allowUnused: true })) {
-            if (t) {
-              res.push(await data(t));
-              t.dispose();
+  // 'auto' is 8 invocations on a software adapter; 64 and 256 are the GPU sizes, forced to cover them here too.
+  it.each(['auto', 8, 64, 256] as const)('groupNorm / layerNorm / batchNorm forward and backward on vec4, scalar and many-channel shapes (workgroup %s)', async (wg) => {
+    const prevWg = setNormWorkgroup(wg);
+    try {
+      const cases: { shape: number[]; groups: number }[] = [
+        { shape: [2, 64, 5, 3], groups: 2 }, // 32 channels of 15 per group: scalar, several plane blocks
+        { shape: [3, 8, 16, 16], groups: 4 }, // vec4, 64 units per plane
+        { shape: [2, 6, 1, 1], groups: 3 }, // one element per channel
+        { shape: [1, 4, 40, 40], groups: 1 }, // 400 vec4 per plane
+        { shape: [2, 160, 3, 1], groups: 1 }, // more planes than invocations: several blocks
+        { shape: [1, 4, 128, 128], groups: 1 }, // a 64K-element row: the 256-invocation kernels
+      ];
+      for (const { shape, groups } of cases) {
+        const c = shape[1]!;
+        const run = async (backend: typeof cpu) => {
+          const gen = new Generator(3);
+          const x = randn(shape, { backend, generator: gen, std: 2, mean: 1 } as never).requiresGrad_();
+          const w = randn([c], { backend, generator: gen }).requiresGrad_();
+          const bias = randn([c], { backend, generator: gen }).requiresGrad_();
+          const g = randn(shape, { backend, generator: gen });
+          const tail = shape.slice(1);
+          const wl = randn(tail, { backend, generator: gen }).requiresGrad_();
+          const outs = [
+            F.groupNorm(x, groups, w, bias, 1e-5, { activation: 'silu' }),
+            F.layerNorm(x, tail, wl, null),
+            F.batchNorm(x, null, null, w, bias, { training: true, activation: 'silu' }),
+          ];
+          const res: Float32Array[] = [];
+          for (const y of outs) {
+            res.push(await data(y));
+            for (const t of grad(y, [x, w, bias, wl], { gradOutputs: [g], allowUnused: true })) {
+              if (t) {
+                res.push(await data(t));
+                t.dispose();
+              }
             }
           }
+          dispose([x, w, bias, g, wl, ...outs]);
+          return res;
+        };
+        const a = await run(cpu);
+        const z = await run(gpu!);
+        expect(z.length).toBe(a.length);
+        for (let i = 0; i < a.length; i++) {
+          const r = compare(z[i]!, a[i]!, { rtol: 1e-4, atol: 1e-4 });
+          expect(r.ok, `${JSON.stringify(shape)} output ${i}: max abs ${r.maxAbs}`).toBe(true);
         }
-        dispose([x, w, bias, g, wl, ...outs]);
-        return res;
-      };
-      const a = await run(cpu);
-      const z = await run(gpu!);
-      expect(z.length).toBe(a.length);
-      for (let i = 0; i < a.length; i++) {
-        const r = compare(z[i]!, a[i]!, { rtol: 1e-4, atol: 1e-4 });
-        expect(r.ok, `${JSON.stringify(shape)} output ${i}: max abs ${r.maxAbs}`).toBe(true);
       }
+    } finally {
+      setNormWorkgroup(prevWg);
     }
   });
 });
