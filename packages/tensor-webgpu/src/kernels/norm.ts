@@ -53,59 +53,51 @@ export function normWorkgroup(m: number): NormWorkgroup {
 const V = (s: NormKernelSpec) => (s.vec4 ? 'vec4<f32>' : 'f32');
 const L = (s: NormKernelSpec) => (s.vec4 ? 4 : 1);
 
-/** Shared helpers: Chan's merge of (count, mean, M2), a wg → √wg → 1 workgroup merge and a two-value sum. */
-function head(wg: number): string {
-  if (wg <= 8) return headSerial(wg);
+/**
+ * WGSL `fn name(v, lid)`: the workgroup-wide combination of every invocation's `v` by `comb` (an expression in `a` and
+ * `b`), through workgroup arrays `buf` and `buf2`. 64 or 256 invocations: a wg → √wg → 1 two-level merge. At most 8 (one
+ * SIMD batch on software adapters): invocation 0 merges them all.
+ */
+function workgroupReduce(name: string, t: string, buf: string, comb: (a: string, b: string) => string, wg: number): string {
+  if (wg <= 8) {
+    return `var<workgroup> ${buf}: array<${t}, ${wg}>;
+var<workgroup> ${buf}1: ${t};
+fn ${name}(v: ${t}, lid: u32) -> ${t} {
+  ${buf}[lid] = v;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var r = ${buf}[0];
+    for (var k = 1u; k < ${wg}u; k = k + 1u) { r = ${comb('r', `${buf}[k]`)}; }
+    ${buf}1 = r;
+  }
+  workgroupBarrier();
+  return ${buf}1;
+}`;
+  }
   const q = wg === 256 ? 16 : 8;
-  return `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
-  let n = a.x + b.x;
-  if (b.x == 0.0) { return a; }
-  let d = b.y - a.y;
-  let f = b.x / n;
-  return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
-}
-var<workgroup> st: array<vec3<f32>, ${wg}>;
-var<workgroup> st2: array<vec3<f32>, ${q + 1}>;
-fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
-  st[lid] = v;
+  return `var<workgroup> ${buf}: array<${t}, ${wg}>;
+var<workgroup> ${buf}2: array<${t}, ${q + 1}>;
+fn ${name}(v: ${t}, lid: u32) -> ${t} {
+  ${buf}[lid] = v;
   workgroupBarrier();
   if (lid < ${q}u) {
-    var a = st[lid * ${q}u];
-    for (var k = 1u; k < ${q}u; k = k + 1u) { a = merge(a, st[lid * ${q}u + k]); }
-    st2[lid] = a;
+    var a = ${buf}[lid * ${q}u];
+    for (var k = 1u; k < ${q}u; k = k + 1u) { a = ${comb('a', `${buf}[lid * ${q}u + k]`)}; }
+    ${buf}2[lid] = a;
   }
   workgroupBarrier();
   if (lid == 0u) {
-    var r = st2[0];
-    for (var k = 1u; k < ${q}u; k = k + 1u) { r = merge(r, st2[k]); }
-    st2[${q}] = r;
+    var r = ${buf}2[0];
+    for (var k = 1u; k < ${q}u; k = k + 1u) { r = ${comb('r', `${buf}2[k]`)}; }
+    ${buf}2[${q}] = r;
   }
   workgroupBarrier();
-  return st2[${q}];
-}
-var<workgroup> red: array<vec2<f32>, ${wg}>;
-var<workgroup> red2: array<vec2<f32>, ${q + 1}>;
-fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
-  red[lid] = v;
-  workgroupBarrier();
-  if (lid < ${q}u) {
-    var a = red[lid * ${q}u];
-    for (var k = 1u; k < ${q}u; k = k + 1u) { a = a + red[lid * ${q}u + k]; }
-    red2[lid] = a;
-  }
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = red2[0];
-    for (var k = 1u; k < ${q}u; k = k + 1u) { r = r + red2[k]; }
-    red2[${q}] = r;
-  }
-  workgroupBarrier();
-  return red2[${q}];
+  return ${buf}2[${q}];
 }`;
 }
 
-/** {@link head} for a workgroup of at most 8 invocations (one SIMD batch on software adapters): invocation 0 merges. */
-function headSerial(wg: number): string {
+/** Shared helpers: Chan's merge of (count, mean, M2), the workgroup merge of statistics and a two-value sum. */
+function head(wg: number): string {
   return `fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let n = a.x + b.x;
   if (b.x == 0.0) { return a; }
@@ -113,32 +105,8 @@ function headSerial(wg: number): string {
   let f = b.x / n;
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
-var<workgroup> st: array<vec3<f32>, ${wg}>;
-var<workgroup> st1: vec3<f32>;
-fn reduce_stats(v: vec3<f32>, lid: u32) -> vec3<f32> {
-  st[lid] = v;
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = st[0];
-    for (var k = 1u; k < ${wg}u; k = k + 1u) { r = merge(r, st[k]); }
-    st1 = r;
-  }
-  workgroupBarrier();
-  return st1;
-}
-var<workgroup> red: array<vec2<f32>, ${wg}>;
-var<workgroup> red1: vec2<f32>;
-fn reduce_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
-  red[lid] = v;
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = red[0];
-    for (var k = 1u; k < ${wg}u; k = k + 1u) { r = r + red[k]; }
-    red1 = r;
-  }
-  workgroupBarrier();
-  return red1;
-}`;
+${workgroupReduce('reduce_stats', 'vec3<f32>', 'st', (a, b) => `merge(${a}, ${b})`, wg)}
+${workgroupReduce('reduce_sum2', 'vec2<f32>', 'red', (a, b) => `${a} + ${b}`, wg)}`;
 }
 
 function hsum(s: NormKernelSpec): string {
