@@ -63,6 +63,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('conv validation (%s)',
 
 const hashedTensor = (shape: number[], seed: number, backend: Backend) => tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape, backend });
 
+/** Random conv2d geometries: batch, groups, channels per group, size, kernel, stride, padding, dilation, seed. */
+const convGeometry = fc.record({
+  n: fc.integer({ min: 1, max: 2 }), g: fc.integer({ min: 1, max: 3 }), cinG: fc.integer({ min: 1, max: 9 }), coutG: fc.integer({ min: 1, max: 37 }),
+  h: fc.integer({ min: 1, max: 13 }), w: fc.integer({ min: 1, max: 13 }), kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+  sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }), pw: fc.integer({ min: 0, max: 2 }),
+  dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
+});
+type ConvGeometry = typeof convGeometry extends fc.Arbitrary<infer T> ? T : never;
+/** The dilated kernel fits the padded input. */
+const fits = (s: ConvGeometry) => s.h + 2 * s.ph >= s.dh * (s.kh - 1) + 1 && s.w + 2 * s.pw >= s.dw * (s.kw - 1) + 1;
+const convOptions = (s: ConvGeometry) => ({ stride: [s.sh, s.sw] as Pair, padding: [s.ph, s.pw] as Pair, dilation: [s.dh, s.dw] as Pair, groups: s.g });
+
 describe.skipIf(!gpu)('conv properties', () => {
   const variant = fc.constantFrom('auto', 'tiled', 'direct', 'direct-nosg' as const);
 
@@ -85,19 +97,14 @@ describe.skipIf(!gpu)('conv properties', () => {
   it('CPU == WebGPU for random conv2d configurations on every variant', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          n: fc.integer({ min: 1, max: 2 }), g: fc.integer({ min: 1, max: 3 }), cinG: fc.integer({ min: 1, max: 9 }), coutG: fc.integer({ min: 1, max: 37 }),
-          h: fc.integer({ min: 1, max: 13 }), w: fc.integer({ min: 1, max: 13 }), kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-          sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }), pw: fc.integer({ min: 0, max: 2 }),
-          dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }), bias: fc.boolean(), seed: fc.integer({ min: 1, max: 1e6 }),
-        }),
+        convGeometry,
+        fc.boolean(),
         variant,
-        async (s, v) => {
-          if (s.h + 2 * s.ph < s.dh * (s.kh - 1) + 1 || s.w + 2 * s.pw < s.dw * (s.kw - 1) + 1) return true;
+        async (s, bias, v) => {
+          if (!fits(s)) return true;
           const run = (be: Backend) => F.conv2d(
             hashedTensor([s.n, s.cinG * s.g, s.h, s.w], s.seed, be), hashedTensor([s.coutG * s.g, s.cinG, s.kh, s.kw], s.seed + 1, be),
-            s.bias ? hashedTensor([s.coutG * s.g], s.seed + 2, be) : null,
-            { stride: [s.sh, s.sw], padding: [s.ph, s.pw], dilation: [s.dh, s.dw], groups: s.g },
+            bias ? hashedTensor([s.coutG * s.g], s.seed + 2, be) : null, convOptions(s),
           );
           const want = await run(cpu).data();
           const got = await withVariant(v, async () => run(gpu!).data());
@@ -113,19 +120,13 @@ describe.skipIf(!gpu)('conv properties', () => {
     // group) with split-K, stride, padding, dilation and groups.
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          n: fc.integer({ min: 1, max: 2 }), g: fc.integer({ min: 1, max: 3 }), cinG: fc.integer({ min: 1, max: 9 }), coutG: fc.integer({ min: 1, max: 37 }),
-          h: fc.integer({ min: 1, max: 13 }), w: fc.integer({ min: 1, max: 13 }), kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-          sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }), pw: fc.integer({ min: 0, max: 2 }),
-          dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
-        }),
+        convGeometry,
         async (s) => {
-          if (s.h + 2 * s.ph < s.dh * (s.kh - 1) + 1 || s.w + 2 * s.pw < s.dw * (s.kw - 1) + 1) return true;
+          if (!fits(s)) return true;
           const run = async (be: Backend) => {
             const w = hashedTensor([s.coutG * s.g, s.cinG, s.kh, s.kw], s.seed + 1, be).requiresGrad_();
             const b = hashedTensor([s.coutG * s.g], s.seed + 2, be).requiresGrad_();
-            const out = F.conv2d(hashedTensor([s.n, s.cinG * s.g, s.h, s.w], s.seed, be), w, b,
-              { stride: [s.sh, s.sw], padding: [s.ph, s.pw], dilation: [s.dh, s.dw], groups: s.g });
+            const out = F.conv2d(hashedTensor([s.n, s.cinG * s.g, s.h, s.w], s.seed, be), w, b, convOptions(s));
             const [gw, gb] = grad(out, [w, b], { gradOutputs: [hashedTensor([...out.shape], s.seed + 3, be)] });
             return [await gw!.data(), await gb!.data()];
           };
