@@ -16,8 +16,7 @@ export function deviceSlug(description) {
 
 /** Path prefix (without extension) for a result file: `bench/results/[prefix-]<slug>-<date>[suffix]`. */
 export function resultsBase(description, { prefix = '', suffix = '' } = {}) {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
-  mkdirSync(dir, { recursive: true });
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results'); // created by writeAtomic
   const date = new Date().toISOString().slice(0, 10);
   return join(dir, `${prefix ? `${prefix}-` : ''}${deviceSlug(description)}-${date}${suffix}`);
 }

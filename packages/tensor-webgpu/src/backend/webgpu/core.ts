@@ -2,7 +2,7 @@
 import type { BackendBuffer, BinaryOp, RandomSpec, Strided, UnaryBackwardOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { coalesceDims, sizeOf, stridesOf } from '../../shape.js';
-import { GpuBuffer, type GpuContext, Params, wgslType } from './gpu-context.js';
+import { type Binding, GpuBuffer, type GpuContext, Params, wgslType } from './gpu-context.js';
 import {
   type Access, ELEMENTWISE_WG, UNARY_BOOL_OUT, arangeWgsl, VEC4_BINARY, binaryVec4Wgsl, binaryWgsl, castWgsl, fillWgsl, unaryBackwardWgsl, unaryWgsl, whereWgsl,
 } from '../../kernels/elementwise.js';
@@ -133,34 +133,29 @@ function vec4View(shape: number[], strides: number[], offset: number): { shape: 
   return { shape: [...shape.slice(0, -1), shape[r - 1]! / 4], strides: strides.map((x, d) => (d === r - 1 ? 1 : x / 4)), offset: offset / 4 };
 }
 
-export function gpuCopy(ctx: GpuContext, src: Strided, out: BackendBuffer, shape: number[], dtype: DType): void {
-  const n = sizeOf(shape);
-  const c = coalesceDims(shape, [src.strides]);
+/** A strided copy (`copy`: view → contiguous, `copyinto`: contiguous → view) over the coalesced view, as vec4 when it allows. */
+function stridedMove(
+  ctx: GpuContext, name: 'copy' | 'copyinto', wgsl: (t: string, rank: number) => string, bindings: Binding[], view: Strided, shape: number[], dtype: DType,
+): void {
+  const c = coalesceDims(shape, [view.strides]);
   const r = c.shape.length;
   const t = wgslType(dtype);
-  const v = vec4View(c.shape, c.strides[0]!, src.offset);
-  const [vt, vn, vs, vo] = v ? [`vec4<${t}>`, n / 4, v, v.offset] : [t, n, { shape: c.shape, strides: c.strides[0]! }, src.offset];
+  const v = vec4View(c.shape, c.strides[0]!, view.offset);
+  const m = v ?? { shape: c.shape, strides: c.strides[0]!, offset: view.offset };
+  const n = sizeOf(shape) / (v ? 4 : 1);
   ctx.dispatch(
-    `copy_${v ? 'v4' : ''}${t}_${r}`,
-    () => copyWgsl(vt, r),
-    [{ buf: g(src.buf) }, { buf: g(out), write: true }],
-    new Params().u(vn).u(...vs.shape).i(...vs.strides).i(vo),
-    ctx.grid(vn, STRIDED_WG),
+    `${name}_${v ? 'v4' : ''}${t}_${r}`,
+    () => wgsl(v ? `vec4<${t}>` : t, r),
+    bindings,
+    new Params().u(n).u(...m.shape).i(...m.strides).i(m.offset),
+    ctx.grid(n, STRIDED_WG),
   );
 }
 
+export function gpuCopy(ctx: GpuContext, src: Strided, out: BackendBuffer, shape: number[], dtype: DType): void {
+  stridedMove(ctx, 'copy', copyWgsl, [{ buf: g(src.buf) }, { buf: g(out), write: true }], src, shape, dtype);
+}
+
 export function gpuCopyInto(ctx: GpuContext, src: BackendBuffer, dst: Strided, shape: number[], dtype: DType): void {
-  const n = sizeOf(shape);
-  const c = coalesceDims(shape, [dst.strides]);
-  const r = c.shape.length;
-  const t = wgslType(dtype);
-  const v = vec4View(c.shape, c.strides[0]!, dst.offset);
-  const [vt, vn, vs, vo] = v ? [`vec4<${t}>`, n / 4, v, v.offset] : [t, n, { shape: c.shape, strides: c.strides[0]! }, dst.offset];
-  ctx.dispatch(
-    `copyinto_${v ? 'v4' : ''}${t}_${r}`,
-    () => copyIntoWgsl(vt, r),
-    [{ buf: g(src) }, { buf: g(dst.buf), write: true }],
-    new Params().u(vn).u(...vs.shape).i(...vs.strides).i(vo),
-    ctx.grid(vn, STRIDED_WG),
-  );
+  stridedMove(ctx, 'copyinto', copyIntoWgsl, [{ buf: g(src) }, { buf: g(dst.buf), write: true }], dst, shape, dtype);
 }

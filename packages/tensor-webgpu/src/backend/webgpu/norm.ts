@@ -26,7 +26,7 @@ export function setNormWorkgroup(wg: 'auto' | NormWorkgroup): 'auto' | NormWorkg
  * every barrier of a larger workgroup is a coroutine switch per batch (GroupNorm forward + backward ~30 % faster on
  * lavapipe); on GPUs 64, or 256 for long rows.
  */
-function NWG(ctx: GpuContext, m: number): NormWorkgroup {
+function normWorkgroupFor(ctx: GpuContext, m: number): NormWorkgroup {
   if (forcedWg !== 'auto') return forcedWg;
   return traits(ctx).software ? 8 : normWorkgroup(m);
 }
@@ -46,7 +46,7 @@ function forward(
 
 export function gpuGroupNormForward(ctx: GpuContext, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, p: GroupNormParams): void {
   const total = p.n * p.groups;
-  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: NWG(ctx, (p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
+  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: normWorkgroupFor(ctx, (p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
   forward(ctx, s, x, w, b, out, [mean, rstd], total, p.c / p.groups, p.spatial, new Params().u(total, p.c, p.groups, p.spatial).f(p.eps), 'groupnorm');
 }
 
@@ -56,7 +56,7 @@ export function gpuGroupNormBackward(
 ): void {
   const total = p.n * p.groups;
   const silu = p.activation === 'silu';
-  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: NWG(ctx, (p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu };
+  const s: NormKernelSpec = { layout: 'group', vec4: p.spatial % 4 === 0, wg: normWorkgroupFor(ctx, (p.c / p.groups) * p.spatial), hasW: !!w, hasB: !!b, silu };
   const tpp = planeThreads(p.c / p.groups, s.wg);
   const part = ctx.alloc(2 * p.n * p.c * 4);
   const binds: Binding[] = [{ buf: g(x) }, { buf: g(gr) }];
@@ -78,7 +78,7 @@ export function gpuBatchNormForward(
   ctx: GpuContext, x: BackendBuffer, w: BackendBuffer | null, b: BackendBuffer | null, out: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer,
   variance: BackendBuffer | null, p: BatchNormParams,
 ): void {
-  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: NWG(ctx, p.n * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
+  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: normWorkgroupFor(ctx, p.n * p.spatial), hasW: !!w, hasB: !!b, silu: p.activation === 'silu' };
   const scratch = variance ? null : ctx.alloc(p.c * 4);
   forward(ctx, s, x, w, b, out, [mean, rstd, variance ?? scratch!], p.c, p.n, p.spatial, new Params().u(p.c, p.c, p.n, p.spatial).f(p.eps), 'batchnorm');
   if (scratch) ctx.release(scratch);
@@ -89,7 +89,7 @@ export function gpuBatchNormBackward(
   dx: BackendBuffer, dw: BackendBuffer | null, db: BackendBuffer | null, p: BatchNormParams,
 ): void {
   const silu = p.activation === 'silu';
-  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: NWG(ctx, p.n * p.spatial), hasW: !!w, hasB: !!b, silu };
+  const s: NormKernelSpec = { layout: 'batch', vec4: p.spatial % 4 === 0, wg: normWorkgroupFor(ctx, p.n * p.spatial), hasW: !!w, hasB: !!b, silu };
   const binds: Binding[] = [{ buf: g(x) }, { buf: g(gr) }];
   if (w) binds.push({ buf: g(w) });
   if (silu && b) binds.push({ buf: g(b) });
