@@ -246,6 +246,87 @@ fn gatherX(ok: bool, y: i32, x: i32, base: u32) -> f32 {
   });
 }
 
+/** Specialisation of {@link conv2dPlaneWgsl}: the strip length and the horizontal geometry are baked in. */
+export interface ConvPlaneConfig {
+  /** Output pixels per invocation, consecutive along a row. */
+  t: number;
+  /** Kernel width, horizontal stride (≥ 1) and dilation (≥ 0). */
+  kw: number;
+  sw: number;
+  dw: number;
+  bias: boolean;
+  epi?: KernelEpilogue;
+}
+
+/** Input columns one strip reads per kernel row: (t − 1)·sw + (kw − 1)·dw + 1. */
+export const planeFootprint = (c: Pick<ConvPlaneConfig, 't' | 'kw' | 'sw' | 'dw'>): number => (c.t - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+
+/**
+ * Conv2d with one input and one output channel per group (depthwise convs, and single-channel filters such as
+ * upfirdn2d's): each invocation computes `t` consecutive outputs of one row of one plane. Per kernel row it loads the
+ * strip's input footprint once (t + kw − 1 values for a dense 3×3, instead of t·kw) and the row's kw taps, then
+ * accumulates tap by tap in the direct kernel's order (ky, then kx), so the sums are the same as that kernel's.
+ * Weights are read as [groups][kh·kw]; the output goes through the usual out map, bias and epilogue.
+ *
+ * @example
+ * const src = conv2dPlaneWgsl({ t: 8, kw: 3, sw: 1, dw: 1, bias: false });
+ */
+export function conv2dPlaneWgsl(c: ConvPlaneConfig): string {
+  const epi = c.epi ?? PLAIN_EPILOGUE;
+  const f = planeFootprint(c);
+  const loads: string[] = [];
+  for (let j = 0; j < f; j++) {
+    loads.push(`let x${j} = ix0 + ${j}; let ok${j} = rowOk && u32(x${j}) < W; let v${j} = select(0.0, X[select(0u, rb + u32(x${j}), ok${j})], ok${j});`);
+  }
+  const taps: string[] = [];
+  for (let kx = 0; kx < c.kw; kx++) {
+    taps.push(`{ let w = Wsrc[wb + ${kx}u];`);
+    for (let t = 0; t < c.t; t++) taps.push(`  a${t} = fma(v${t * c.sw + kx * c.dw}, w, a${t});`);
+    taps.push('}');
+  }
+  const stores: string[] = [];
+  for (let t = 0; t < c.t; t++) {
+    const val = `a${t}${c.bias ? ' + bv' : ''}`;
+    stores.push(`if (ox0 + ${t}u < OW) { ${storeWgsl(epi, `ob + (ox0 + ${t}u) * OSW`, val, false)} }`);
+  }
+  return `${paramsWgsl(CONV_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wsrc: array<f32>;
+${c.bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n@group(0) @binding(4)' : '@group(0) @binding(3)'} var<storage, read_write> Y: array<f32>;
+${preBindingWgsl(epi, c.bias ? 5 : 4, 'f32')}${epilogueFnsWgsl(epi)}${entry1d(PLANE_WG)} {
+  ${PARAM_LETS}
+  let i = ${linearIndex(PLANE_WG)};
+  let strips = (OW + ${c.t - 1}u) / ${c.t}u;
+  if (i >= nImg * groups * OH * strips) { return; }
+  let ox0 = (i % strips) * ${c.t}u;
+  let oy = (i / strips) % OH;
+  let plane = i / strips / OH;
+  let g = plane % groups;
+  let xb = plane * H * W;
+  let ix0 = i32(ox0) * SW - PW;
+  let iy0 = i32(oy) * SH - PH;
+  ${Array.from({ length: c.t }, (_, t) => `var a${t} = 0.0;`).join(' ')}
+  for (var ky = 0u; ky < KH; ky++) {
+    let y = iy0 + i32(ky) * DH;
+    let rowOk = u32(y) < H;
+    let rb = xb + select(0u, u32(y) * W, rowOk);
+    let wb = g * Kc + ky * KW;
+    ${loads.join('\n    ')}
+    ${taps.join('\n    ')}
+  }
+  let ob = plane * ROHW + (oy * OSH + OOH) * ROW + OOW;
+  ${c.bias ? 'let bv = Bias[g];' : ''}
+  ${stores.join('\n  ')}
+}`;
+}
+
+/** Key of a plane conv specialisation. @example convPlaneKey(cfg) */
+export function convPlaneKey(c: ConvPlaneConfig): string {
+  return `conv_plane_${c.t}_${c.kw}_${c.sw}_${c.dw}_${+c.bias}${epilogueKey(c.epi ?? PLAIN_EPILOGUE)}`;
+}
+
+const PLANE_WG = 64;
+
 const GATHER_WG = 64;
 
 /**
@@ -285,4 +366,4 @@ ${preBindingWgsl(epi, bias ? 5 : 4, 'f32')}${epilogueFnsWgsl(epi)}${entry1d(GATH
 }`;
 }
 
-export { GATHER_WG as CONV_GATHER_WG, PACK_WG as CONV_PACK_WG };
+export { GATHER_WG as CONV_GATHER_WG, PACK_WG as CONV_PACK_WG, PLANE_WG as CONV_PLANE_WG };

@@ -139,6 +139,43 @@ describe.skipIf(!gpu)('conv properties', () => {
     );
   });
 
+  it('CPU == WebGPU for one channel per group (depthwise, single-channel filters): conv2d, its gradients, convTranspose2d', async () => {
+    // The strip kernel for cin = cout = groups on software adapters (wide strides or dilations fall back to the
+    // register-tiled kernels): values, the fused activation epilogue, the input gradient (a stride-1 transposed conv
+    // through the same kernel) and stride > 1 transposed convs (per-phase strips written through the out map).
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }), g: fc.integer({ min: 1, max: 6 }), h: fc.integer({ min: 1, max: 19 }), w: fc.integer({ min: 1, max: 21 }),
+          kh: fc.integer({ min: 1, max: 7 }), kw: fc.integer({ min: 1, max: 7 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
+          ph: fc.integer({ min: 0, max: 3 }), pw: fc.integer({ min: 0, max: 3 }), dh: fc.integer({ min: 1, max: 3 }), dw: fc.integer({ min: 1, max: 3 }),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        fc.boolean(),
+        fc.constantFrom(undefined, 'silu', { kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 } as const),
+        async (s, bias, activation) => {
+          if (s.h + 2 * s.ph < s.dh * (s.kh - 1) + 1 || s.w + 2 * s.pw < s.dw * (s.kw - 1) + 1) return true;
+          const opts = { stride: [s.sh, s.sw] as Pair, padding: [s.ph, s.pw] as Pair, dilation: [s.dh, s.dw] as Pair, groups: s.g };
+          const run = async (be: Backend) => {
+            const x = hashedTensor([s.n, s.g, s.h, s.w], s.seed, be).requiresGrad_();
+            const w = hashedTensor([s.g, 1, s.kh, s.kw], s.seed + 1, be);
+            const b = bias ? hashedTensor([s.g], s.seed + 2, be) : null;
+            const y = F.conv2d(x, w, b, { ...opts, activation });
+            const [gx] = grad(y, [x], { gradOutputs: [hashedTensor([...y.shape], s.seed + 3, be)] });
+            const tp: Pair = [Math.min(s.ph, s.kh - 1), Math.min(s.pw, s.kw - 1)];
+            const tOk = (s.h - 1) * s.sh - 2 * tp[0] + s.kh > 0 && (s.w - 1) * s.sw - 2 * tp[1] + s.kw > 0;
+            const t = tOk ? await F.convTranspose2d(x, w, b, { stride: [s.sh, s.sw], padding: tp, groups: s.g }).data() : new Float32Array(0);
+            return [await y.data(), await gx!.data(), t];
+          };
+          const want = await run(cpu);
+          const got = await run(gpu!);
+          return want.every((wv, i) => compare(got[i]!, wv, TOL).ok);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('CPU == WebGPU for random convTranspose2d configurations', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -7,8 +7,8 @@ import { kernelEpilogue, runMatmul, traits, variantFor } from './linalg.js';
 import { type KernelEpilogue, PLAIN_EPILOGUE, epilogueKey } from '../../kernels/epilogue.js';
 import { TILED_COLS, tiledRows } from '../../kernels/gemm-tiled.js';
 import {
-  CONV_GATHER_WG, CONV_PACK_WG, type ConvDirectConfig, conv2dDirectWgsl, conv2dGatherWgsl, conv2dTiledWgsl, convDirectKey,
-  packConvWeightsWgsl,
+  CONV_GATHER_WG, CONV_PACK_WG, CONV_PLANE_WG, type ConvDirectConfig, type ConvPlaneConfig, conv2dDirectWgsl, conv2dGatherWgsl,
+  conv2dPlaneWgsl, conv2dTiledWgsl, convDirectKey, convPlaneKey, packConvWeightsWgsl, planeFootprint,
 } from '../../kernels/conv.js';
 import { CONVT_PACK_WG, packConvTransposePhaseWgsl } from '../../kernels/conv-transpose.js';
 
@@ -57,6 +57,16 @@ function runConv(
   const coutPad = Math.ceil(coutG / 4) * 4;
   const pixels = p.n * p.oh * p.ow;
   const identity = m.osh === 1 && m.osw === 1 && m.ooh === 0 && m.oow === 0 && m.roh === p.oh && m.row === p.ow;
+  const plane = v !== 'tiled' && kc > 0 && coutG === 1 && p.cin === p.groups ? planeConfig(p, !!bias, epi) : null;
+  if (plane) {
+    // One input and one output channel per group on software adapters: strips of consecutive outputs per invocation.
+    const total = p.n * p.groups * p.oh * Math.ceil(p.ow / plane.t);
+    use('oihw', 0, (w) => {
+      const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
+      ctx.dispatch(convPlaneKey(plane), () => conv2dPlaneWgsl(plane), binds, convParams(p, 0, 0, 0, m), ctx.grid(total, CONV_PLANE_WG));
+    });
+    return;
+  }
   if (coutG <= 4 && kc > 0 && v !== 'tiled') {
     // Few channels per group (direct variants: software adapters): lanes split the pixels (8 each), all channels in one vec4.
     const cfg: ConvDirectConfig = { tm: 8, nv: 1, sg: 0, wg: 8, bias: !!bias, yVec: identity && (p.oh * p.ow) % 4 === 0, epi, lanePixels: true };
@@ -99,6 +109,16 @@ function runConv(
     const binds = withBias([{ buf: g(x) }, { buf: w }], bias, out, preBuf);
     ctx.dispatch(convDirectKey(cfg), () => conv2dDirectWgsl(cfg), binds, convParams(p, coutPad, gx, gy, m), ctx.grid(gx * gy * p.groups, 1));
   });
+}
+
+/** Largest strip (8, then 4) whose input footprint stays within 24 registers, or null (stride or dilation too wide). */
+function planeConfig(p: Conv2dParams, bias: boolean, epi: KernelEpilogue): ConvPlaneConfig | null {
+  if (p.strideW < 1 || p.dilationW < 0) return null;
+  for (const t of [8, 4]) {
+    const c: ConvPlaneConfig = { t, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias, epi };
+    if (planeFootprint(c) <= 24) return c;
+  }
+  return null;
 }
 
 const identityMap = (p: Conv2dParams): OutMap => ({ roh: p.oh, row: p.ow, osh: 1, osw: 1, ooh: 0, oow: 0 });
