@@ -78,6 +78,10 @@ def step():
 R['unet step'] = timed(step, warmup=2)
 # torch's Adam has one update rule: our op-by-op row is timed against the same step.
 R['unet step, op-by-op optimizer'] = R['unet step']
+if spec.get('unetOnly'):
+    # bench/train-step.mjs's second PyTorch run at another thread count: the UNet step alone.
+    print(json.dumps(res))
+    sys.exit(0)
 opt.zero_grad()
 F.mse_loss(net(x), y).backward()
 # torch's default Adam (per-tensor loop on the CPU, multi-tensor `foreach` on CUDA) against both of ours.
