@@ -30,9 +30,9 @@ export { DiscriminatorBlock, DiscriminatorEpilogue, MinibatchStdLayer, type Disc
 export { FullyConnectedLayer, type FullyConnectedOptions } from './networks/fully-connected.js';
 export { Conv2dLayer, type Conv2dLayerOptions } from './networks/conv2d-layer.js';
 export { modulatedConv2d, type ModulatedConv2dOptions } from './networks/modulated-conv2d.js';
-export { conv2dResample, type Conv2dResampleOptions } from './networks/conv2d-resample.js';
+export { conv2dResample, conv2dResampleWith, type ConvEpilogue, type Conv2dResampleOptions } from './networks/conv2d-resample.js';
 export { upfirdn2d, upsample2d, downsample2d, setupFilter, type FirPadding, type Upfirdn2dOptions, type SetupFilterOptions } from './networks/upfirdn2d.js';
-export { biasAct, activationGain, type Activation, type BiasActOptions } from './networks/bias-act.js';
+export { biasAct, activationAlpha, activationGain, fusedBiasActivation, type Activation, type BiasActOptions } from './networks/bias-act.js';
 export type { NetworkInitOptions } from './networks/init.js';
 export { loadStyleGAN2Pkl, type LoadStyleGAN2PklOptions, type StyleGAN2Snapshot } from './io/load-stylegan2-pkl.js';
 export { readStyleGAN2Snapshot, type SnapshotModule, type SnapshotContents, type SnapshotReadOptions } from './io/snapshot-pickle.js';

@@ -1,6 +1,6 @@
 // Bias, activation, gain and clamp in the order of stylegan2-ada's bias_act (the reference implementation its
 // CUDA kernel is checked against): x + b, act(x), x·gain, clamp to ±clamp.
-import { type Tensor, F, RadixError, tidy } from '@radix/tensor-webgpu';
+import { type ActivationSpec, type Tensor, F, RadixError, tidy } from '@radix/tensor-webgpu';
 
 /** Activations of the original's `activation_funcs` that Radix provides. */
 export type Activation = 'linear' | 'relu' | 'lrelu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish';
@@ -33,11 +33,39 @@ export function activationGain(act: Activation): number {
   return spec(act).gain;
 }
 
+/**
+ * The default negative slope of an activation (0.2 for lrelu, else 0), as in the original's table.
+ *
+ * @example
+ * activationAlpha('lrelu'); // 0.2
+ */
+export function activationAlpha(act: Activation): number {
+  return spec(act).alpha;
+}
+
 function spec(act: string): ActSpec {
   if (!Object.prototype.hasOwnProperty.call(ACTS, act)) {
     throw new RadixError('biasAct', `unknown activation '${act}' (expected one of ${Object.keys(ACTS).join(', ')})`);
   }
   return ACTS[act as Activation];
+}
+
+/**
+ * The conv2d / linear epilogue activation that computes `act(x + b) · gain` exactly as {@link biasAct} does (same
+ * operations in the same order, in the kernel that produces x), or null when the activation has no fused form
+ * ('linear' with a gain ≠ 1, tanh, sigmoid, elu, selu, softplus). 'linear' with gain 1 is `{ none: true }`: bias only.
+ *
+ * @example
+ * fusedBiasActivation('lrelu', 0.2, Math.SQRT2); // { activation: { kind: 'leakyRelu', negativeSlope: 0.2, gain: √2 } }
+ */
+export function fusedBiasActivation(act: Activation, alpha: number, gain: number): { activation?: ActivationSpec } | null {
+  switch (act) {
+    case 'linear': return gain === 1 ? {} : null;
+    case 'lrelu': return { activation: { kind: 'leakyRelu', negativeSlope: alpha, gain } };
+    case 'relu': return { activation: { kind: 'relu', gain } };
+    case 'swish': return { activation: { kind: 'silu', gain } };
+    default: return null;
+  }
 }
 
 /** Options of {@link biasAct}. */

@@ -1,8 +1,8 @@
 // stylegan2-ada's Conv2dLayer: an equalized-lr convolution (weights N(0,1), scaled by 1/√(in·k²) at run time) with
 // optional FIR up/down-sampling, bias, activation with its gain, and conv_clamp.
 import { type Tensor, full, nn, tidy } from '@radix/tensor-webgpu';
-import { type Activation, activationGain, biasAct } from './bias-act.js';
-import { conv2dResample } from './conv2d-resample.js';
+import { type Activation, activationAlpha, activationGain, biasAct, fusedBiasActivation } from './bias-act.js';
+import { conv2dResampleWith } from './conv2d-resample.js';
 import { type NetworkInitOptions, checkInt, constParameter, randnBuffer, randnParameter } from './init.js';
 import { setupFilter } from './upfirdn2d.js';
 
@@ -89,8 +89,13 @@ export class Conv2dLayer extends nn.Module<[x: Tensor, gain?: number]> {
   forward(x: Tensor, gain = 1): Tensor {
     return tidy(() => {
       const w = this.weight.mul(this.weightGain);
-      const y = conv2dResample(x, w, this.resampleFilter, { up: this.up, down: this.down, padding: this.padding, flipWeight: this.up === 1 });
       const clamp = this.convClamp !== null ? this.convClamp * gain : null;
+      // Bias and activation in the last convolution's epilogue where the path ends with one (same operations, fewer
+      // passes over the activations); otherwise, or for activations without a fused form, as separate ops.
+      const fusable = fusedBiasActivation(this.activation, activationAlpha(this.activation), this.actGain * gain);
+      const { y, fused } = conv2dResampleWith(x, w, this.resampleFilter, { up: this.up, down: this.down, padding: this.padding, flipWeight: this.up === 1 },
+        fusable ? { bias: this.bias, activation: fusable.activation } : undefined);
+      if (fused) return clamp !== null ? y.clamp(-clamp, clamp) : y;
       return biasAct(y, this.bias, { act: this.activation, gain: this.actGain * gain, clamp });
     });
   }

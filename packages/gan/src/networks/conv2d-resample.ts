@@ -1,6 +1,6 @@
 // 2-D convolution with FIR up/down-sampling, taking the same paths as stylegan2-ada's conv2d_resample (padding
 // applied once; 1×1 kernels resample on the cheaper side; up-sampling via a strided transposed convolution).
-import { type Tensor, F, RadixError, tidy } from '@radix/tensor-webgpu';
+import { type ActivationSpec, type Tensor, F, RadixError, tidy } from '@radix/tensor-webgpu';
 import { type FirPadding, filterSize, parsePadding, upfirdn2d } from './upfirdn2d.js';
 
 /** Options of {@link conv2dResample}. */
@@ -19,11 +19,18 @@ export interface Conv2dResampleOptions {
   flipFilter?: boolean;
 }
 
-function conv(x: Tensor, w: Tensor, o: { stride?: number; padding?: [number, number]; groups: number; transpose?: boolean; flipWeight: boolean }): Tensor {
+/** A bias and activation for the conv kernel's epilogue: `act(conv + bias) · gain` (see fusedBiasActivation). */
+export interface ConvEpilogue {
+  bias: Tensor | null;
+  activation?: ActivationSpec;
+}
+
+function conv(x: Tensor, w: Tensor, o: { stride?: number; padding?: [number, number]; groups: number; transpose?: boolean; flipWeight: boolean }, epi?: ConvEpilogue): Tensor {
   return tidy(() => {
     const k = o.flipWeight ? w : w.flip([2, 3]);
     const opts = { stride: o.stride ?? 1, padding: o.padding ?? ([0, 0] as [number, number]), groups: o.groups };
-    return o.transpose ? F.convTranspose2d(x, k, null, opts) : F.conv2d(x, k, null, opts);
+    if (o.transpose) return F.convTranspose2d(x, k, null, opts);
+    return epi ? F.conv2d(x, k, epi.bias, { ...opts, activation: epi.activation }) : F.conv2d(x, k, null, opts);
   });
 }
 
@@ -35,6 +42,18 @@ function conv(x: Tensor, w: Tensor, o: { stride?: number; padding?: [number, num
  * const y = conv2dResample(x, w, setupFilter([1, 3, 3, 1]), { down: 2, padding: 1 }); // 3×3 conv, half size
  */
 export function conv2dResample(x: Tensor, w: Tensor, f: Tensor | null, options: Conv2dResampleOptions = {}): Tensor {
+  return conv2dResampleWith(x, w, f, options).y;
+}
+
+/**
+ * {@link conv2dResample} that also applies `epi` (bias and activation) in the epilogue of its last convolution when
+ * the path it takes ends with one (no resampling, or downsampling); `fused` says whether it did. Paths that end with
+ * the FIR filter (upsampling) return the plain result with `fused: false`, for the caller to apply them.
+ *
+ * @example
+ * const { y, fused } = conv2dResampleWith(x, w, f, { down: 2, padding: 1 }, { bias: b, activation: { kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 } });
+ */
+export function conv2dResampleWith(x: Tensor, w: Tensor, f: Tensor | null, options: Conv2dResampleOptions = {}, epi?: ConvEpilogue): { y: Tensor; fused: boolean } {
   const op = 'conv2dResample';
   const up = options.up ?? 1;
   const down = options.down ?? 1;
@@ -58,10 +77,15 @@ export function conv2dResample(x: Tensor, w: Tensor, f: Tensor | null, options: 
     py0 += Math.floor((fh - down + 1) / 2);
     py1 += Math.floor((fh - down) / 2);
   }
-  return tidy(() => {
+  let fused = false;
+  const last = (t: Tensor, o: Parameters<typeof conv>[2]) => {
+    fused = !!epi;
+    return conv(t, w, o, epi);
+  };
+  const y = tidy(() => {
     if (kw === 1 && kh === 1 && down > 1 && up === 1) {
       const y = upfirdn2d(x, f, { down, padding: [px0, px1, py0, py1], flipFilter });
-      return conv(y, w, { groups, flipWeight });
+      return last(y, { groups, flipWeight });
     }
     if (kw === 1 && kh === 1 && up > 1 && down === 1) {
       const y = conv(x, w, { groups, flipWeight });
@@ -69,7 +93,7 @@ export function conv2dResample(x: Tensor, w: Tensor, f: Tensor | null, options: 
     }
     if (down > 1 && up === 1) {
       const y = upfirdn2d(x, f, { padding: [px0, px1, py0, py1], flipFilter });
-      return conv(y, w, { stride: down, groups, flipWeight });
+      return last(y, { stride: down, groups, flipWeight });
     }
     if (up > 1) {
       let wt: Tensor;
@@ -88,9 +112,9 @@ export function conv2dResample(x: Tensor, w: Tensor, f: Tensor | null, options: 
       if (down > 1) y = upfirdn2d(y, f, { down, flipFilter });
       return y;
     }
-    if (px0 === px1 && py0 === py1 && px0 >= 0 && py0 >= 0) return conv(x, w, { padding: [py0, px0], groups, flipWeight });
-    let y = upfirdn2d(x, null, { padding: [px0, px1, py0, py1] });
-    y = conv(y, w, { groups, flipWeight });
-    return y;
+    if (px0 === px1 && py0 === py1 && px0 >= 0 && py0 >= 0) return last(x, { padding: [py0, px0], groups, flipWeight });
+    const y = upfirdn2d(x, null, { padding: [px0, px1, py0, py1] });
+    return last(y, { groups, flipWeight });
   });
+  return { y, fused };
 }

@@ -1,7 +1,7 @@
 // stylegan2-ada's FullyConnectedLayer: a dense layer with equalized learning rate (weights stored as N(0,1)/lr_mul and
 // scaled by lr_mul/√in at run time, bias scaled by lr_mul) and an optional activation.
 import { type Tensor, F, nn, tidy } from '@radix/tensor-webgpu';
-import { type Activation, biasAct } from './bias-act.js';
+import { type Activation, activationAlpha, activationGain, biasAct, fusedBiasActivation } from './bias-act.js';
 import { type NetworkInitOptions, checkInt, constParameter, randnParameter } from './init.js';
 
 /** Options of {@link FullyConnectedLayer} (the original's keyword arguments, camelCased). */
@@ -51,7 +51,9 @@ export class FullyConnectedLayer extends nn.Module {
       const w = this.weight.mul(this.weightGain);
       let b: Tensor | null = this.bias;
       if (b && this.biasGain !== 1) b = b.mul(this.biasGain);
-      if (this.activation === 'linear' && b) return F.linear(x, w, b);
+      // Bias and activation in the matmul's epilogue where the activation has a fused form.
+      const fusable = fusedBiasActivation(this.activation, activationAlpha(this.activation), activationGain(this.activation));
+      if (fusable && (b || fusable.activation)) return F.linear(x, w, b, { activation: fusable.activation });
       return biasAct(x.matmul(w.t()), b, { act: this.activation });
     });
   }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type FixtureFile, compare, expectClose, testBackends } from '../testing/index.js';
-import { F, RadixError, type Tensor, grad, matmul, memory, tensor, zeros } from '../index.js';
+import { type Activation, F, RadixError, type Tensor, grad, matmul, memory, tensor, zeros } from '../index.js';
 import type { Backend } from '../backend/backend.js';
 import { ErrorLog, describeFixtureCases, hashedValues, variantConfigs, withVariant } from './linalg-test-helpers.js';
 
@@ -152,7 +152,7 @@ describe.skipIf(!gpu)('conv properties', () => {
           seed: fc.integer({ min: 1, max: 1e6 }),
         }),
         fc.boolean(),
-        fc.constantFrom(undefined, 'silu', { kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 } as const),
+        fc.constantFrom<Activation | undefined>(undefined, 'silu', { kind: 'leakyRelu', negativeSlope: 0.2, gain: Math.SQRT2 }),
         async (s, bias, activation) => {
           if (s.h + 2 * s.ph < s.dh * (s.kh - 1) + 1 || s.w + 2 * s.pw < s.dw * (s.kw - 1) + 1) return true;
           const opts = { stride: [s.sh, s.sw] as Pair, padding: [s.ph, s.pw] as Pair, dilation: [s.dh, s.dw] as Pair, groups: s.g };
