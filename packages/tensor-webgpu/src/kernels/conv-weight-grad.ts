@@ -218,3 +218,78 @@ ${entry1d(CONV_WG_PACK_WG)} {
   ${bias ? 'if (kk == 0u) { DB[s * O + o] = bacc; }' : ''}
 }`;
 }
+
+/** Specialisation of {@link convWeightGradPlaneWgsl}: strip length and kernel geometry baked in. */
+export interface ConvWeightGradPlaneConfig {
+  /** Output pixels per strip, consecutive along a row. */
+  t: number;
+  kh: number;
+  kw: number;
+  /** Horizontal stride (≥ 1) and dilation (≥ 0); the vertical ones are uniforms. */
+  sw: number;
+  dw: number;
+  bias: boolean;
+}
+
+/** Invocations per workgroup of the plane weight gradient (each writes one partial slab). */
+export const CONV_WG_PLANE_WG = 64;
+
+/**
+ * Weight (and bias) gradient for one input and one output channel per group (depthwise convs): a workgroup sums, for
+ * one group, strips of `t` consecutive gOut pixels of a row (strip q, q + gy·64, … of the group's n·oh·gx strips), each
+ * kernel row's input footprint loaded once and all kh·kw taps kept in registers. Every invocation writes its partial
+ * sums to its own slab [slab][groups][kh·kw] (and [slab][groups] for the bias); the slabs are summed afterwards.
+ * Uniforms as CONV_WG_WORDS with gx = strips per row, gy = workgroups per group.
+ *
+ * @example
+ * const src = convWeightGradPlaneWgsl({ t: 8, kh: 3, kw: 3, sw: 1, dw: 1, bias: true });
+ */
+export function convWeightGradPlaneWgsl(c: ConvWeightGradPlaneConfig): string {
+  const f = (c.t - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+  const taps = c.kh * c.kw;
+  const body: string[] = [];
+  for (let t = 0; t < c.t; t++) body.push(`let ok${t} = ox0 + ${t}u < OW; let go${t} = select(0.0, Gr[select(0u, ob + ox0 + ${t}u, ok${t})], ok${t});`);
+  if (c.bias) body.push(Array.from({ length: c.t }, (_, t) => `ab += go${t};`).join(' '));
+  for (let ky = 0; ky < c.kh; ky++) {
+    body.push(`{ let y = iy0 + ${ky} * DH; let rowOk = u32(y) < H; let rb = xb + select(0u, u32(y) * W, rowOk);`);
+    for (let j = 0; j < f; j++) body.push(`  let x${j} = ix0 + ${j}; let v${j} = select(0.0, X[select(0u, rb + u32(x${j}), rowOk && u32(x${j}) < W)], rowOk && u32(x${j}) < W);`);
+    for (let kx = 0; kx < c.kw; kx++) {
+      const a = `a${ky * c.kw + kx}`;
+      for (let t = 0; t < c.t; t++) body.push(`  ${a} = fma(go${t}, v${t * c.sw + kx * c.dw}, ${a});`);
+    }
+    body.push('}');
+  }
+  const stores = Array.from({ length: taps }, (_, k) => `Pw[o * ${taps}u + ${k}u] = a${k};`);
+  return `${paramsWgsl(CONV_WG_WORDS)}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Gr: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Pw: array<f32>;
+${c.bias ? '@group(0) @binding(4) var<storage, read_write> Pb: array<f32>;\n' : ''}@compute @workgroup_size(${CONV_WG_PLANE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  ${LETS}
+  let wg = wid.x + wid.y * nwg.x;
+  if (wg >= groups * gy) { return; }
+  let g = wg / gy;
+  let slab = (wg % gy) * ${CONV_WG_PLANE_WG}u + lid;
+  let nslab = gy * ${CONV_WG_PLANE_WG}u;
+  let S = NR * gx;
+  ${Array.from({ length: taps }, (_, k) => `var a${k} = 0.0;`).join(' ')}${c.bias ? ' var ab = 0.0;' : ''}
+  for (var q = slab; q < S; q += nslab) {
+    let ox0 = (q % gx) * ${c.t}u;
+    let oy = (q / gx) % OH;
+    let plane = (q / gx / OH) * groups + g;
+    let ob = (plane * OH + oy) * OW;
+    let xb = plane * HW;
+    let ix0 = i32(ox0) * SW - PW;
+    let iy0 = i32(oy) * SH - PH;
+    ${body.join('\n    ')}
+  }
+  let o = slab * groups + g;
+  ${stores.join(' ')}${c.bias ? '\n  Pb[o] = ab;' : ''}
+}`;
+}
+
+/** Key of a plane weight-gradient specialisation. @example convWeightGradPlaneKey(cfg) */
+export function convWeightGradPlaneKey(c: ConvWeightGradPlaneConfig): string {
+  return `convwg_plane_${c.t}_${c.kh}_${c.kw}_${c.sw}_${c.dw}_${+c.bias}`;
+}

@@ -139,10 +139,11 @@ describe.skipIf(!gpu)('conv properties', () => {
     );
   });
 
-  it('CPU == WebGPU for one channel per group (depthwise, single-channel filters): conv2d, its gradients, convTranspose2d', async () => {
-    // The strip kernel for cin = cout = groups on software adapters (wide strides or dilations fall back to the
+  it('CPU == WebGPU for one channel per group (depthwise, single-channel filters): conv2d, its input / weight / bias gradients, convTranspose2d', async () => {
+    // The strip kernels for cin = cout = groups on software adapters (wide strides or dilations fall back to the
     // register-tiled kernels): values, the fused activation epilogue, the input gradient (a stride-1 transposed conv
-    // through the same kernel) and stride > 1 transposed convs (per-phase strips written through the out map).
+    // through the same kernel), stride > 1 transposed convs (per-phase strips written through the out map), and the
+    // weight and bias gradients (strip partial sums per slab, then their sum).
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -158,18 +159,19 @@ describe.skipIf(!gpu)('conv properties', () => {
           const opts = { stride: [s.sh, s.sw] as Pair, padding: [s.ph, s.pw] as Pair, dilation: [s.dh, s.dw] as Pair, groups: s.g };
           const run = async (be: Backend) => {
             const x = hashedTensor([s.n, s.g, s.h, s.w], s.seed, be).requiresGrad_();
-            const w = hashedTensor([s.g, 1, s.kh, s.kw], s.seed + 1, be);
-            const b = bias ? hashedTensor([s.g], s.seed + 2, be) : null;
+            const w = hashedTensor([s.g, 1, s.kh, s.kw], s.seed + 1, be).requiresGrad_();
+            const b = bias ? hashedTensor([s.g], s.seed + 2, be).requiresGrad_() : null;
             const y = F.conv2d(x, w, b, { ...opts, activation });
-            const [gx] = grad(y, [x], { gradOutputs: [hashedTensor([...y.shape], s.seed + 3, be)] });
+            const [gx, gw, gb] = grad(y, b ? [x, w, b] : [x, w], { gradOutputs: [hashedTensor([...y.shape], s.seed + 3, be)] });
             const tp: Pair = [Math.min(s.ph, s.kh - 1), Math.min(s.pw, s.kw - 1)];
             const tOk = (s.h - 1) * s.sh - 2 * tp[0] + s.kh > 0 && (s.w - 1) * s.sw - 2 * tp[1] + s.kw > 0;
             const t = tOk ? await F.convTranspose2d(x, w, b, { stride: [s.sh, s.sw], padding: tp, groups: s.g }).data() : new Float32Array(0);
-            return [await y.data(), await gx!.data(), t];
+            return [await y.data(), await gx!.data(), t, await gw!.data(), gb ? await gb.data() : new Float32Array(0)];
           };
           const want = await run(cpu);
           const got = await run(gpu!);
-          return want.every((wv, i) => compare(got[i]!, wv, TOL).ok);
+          // Weight and bias gradients sum over batch × space: the weight-gradient test's tolerance.
+          return want.every((wv, i) => compare(got[i]!, wv, i < 3 ? TOL : { rtol: 1e-4, atol: 1e-4 }).ok);
         },
       ),
       { numRuns: 40 },

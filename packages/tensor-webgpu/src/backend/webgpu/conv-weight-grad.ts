@@ -6,8 +6,8 @@ import { gpuFill } from './core.js';
 import { traits } from './linalg.js';
 import { SPLITK_REDUCE_WG, splitKReduceWgsl } from '../../kernels/matmul.js';
 import {
-  CONV_WG_PACK_WG, type ConvWeightGradConfig, convWeightGradDirectWgsl, convWeightGradGatherWgsl, convWeightGradKey,
-  packGradOutBlockWgsl, packGradOutWgsl,
+  CONV_WG_PACK_WG, CONV_WG_PLANE_WG, type ConvWeightGradConfig, type ConvWeightGradPlaneConfig, convWeightGradDirectWgsl,
+  convWeightGradGatherWgsl, convWeightGradKey, convWeightGradPlaneKey, convWeightGradPlaneWgsl, packGradOutBlockWgsl, packGradOutWgsl,
 } from '../../kernels/conv-weight-grad.js';
 
 const g = (b: BackendBuffer) => b as GpuBuffer;
@@ -28,6 +28,18 @@ function splitsFor(ctx: GpuContext, units: number, want: number, rows: number, s
 
 function sumSlabs(ctx: GpuContext, part: GpuBuffer, splits: number, out: BackendBuffer, n: number): void {
   ctx.dispatch('mm_splitk_reduce_0', () => splitKReduceWgsl(false), [{ buf: part }, { buf: g(out), write: true }], new Params().u(n, splits, 1, 1), ctx.grid(n, SPLITK_REDUCE_WG));
+}
+
+/**
+ * The strip weight-gradient kernel's specialisation: 8 pixels (4 when the footprint would exceed 24 registers), at
+ * most 49 taps, positive horizontal stride; null otherwise (the register-tiled kernel handles it).
+ */
+function planeConfig(p: Conv2dParams, bias: boolean): ConvWeightGradPlaneConfig | null {
+  if (p.strideW < 1 || p.dilationW < 0 || p.kh * p.kw > 49) return null;
+  for (const t of [8, 4]) {
+    if ((t - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1 <= 24) return { t, kh: p.kh, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias };
+  }
+  return null;
 }
 
 /**
@@ -68,6 +80,26 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
         sumSlabs(ctx, outB, s, dBias!, p.cout);
         ctx.release(outB);
       }
+    }
+    return;
+  }
+  const plane = software && cinG === 1 && coutG === 1 ? planeConfig(p, bias) : null;
+  if (plane) {
+    // One input and one output channel per group (depthwise): strips of gOut rows, partial slabs, then their sum.
+    const strips = Math.ceil(p.ow / plane.t);
+    const perGroup = rows * strips;
+    const wgs = Math.max(1, Math.min(Math.ceil(32 / p.groups), Math.ceil(perGroup / (2 * CONV_WG_PLANE_WG))));
+    const slabs = wgs * CONV_WG_PLANE_WG;
+    const partW = ctx.alloc(slabs * total * 4, 'conv2dWeightGrad');
+    const partB = bias ? ctx.alloc(slabs * p.cout * 4, 'conv2dWeightGrad') : null;
+    const binds = [{ buf: g(x) }, { buf: g(gOut) }, { buf: partW, write: true }];
+    if (partB) binds.push({ buf: partB, write: true });
+    ctx.dispatch(convWeightGradPlaneKey(plane), () => convWeightGradPlaneWgsl(plane), binds, wgParams(p, 0, strips, wgs, 1, 0), ctx.grid(p.groups * wgs, 1));
+    sumSlabs(ctx, partW, slabs, dW, total);
+    ctx.release(partW);
+    if (partB) {
+      sumSlabs(ctx, partB, slabs, dBias!, p.cout);
+      ctx.release(partB);
     }
     return;
   }
