@@ -53,7 +53,7 @@ function spec(act: string): ActSpec {
 /**
  * The conv2d / linear epilogue activation that computes `act(x + b) · gain` exactly as {@link biasAct} does (same
  * operations in the same order, in the kernel that produces x), or null when the activation has no fused form
- * ('linear' with a gain ≠ 1, tanh, sigmoid, elu, selu, softplus). 'linear' with gain 1 is `{ none: true }`: bias only.
+ * ('linear' with a gain ≠ 1, tanh, sigmoid, elu, selu, softplus). 'linear' with gain 1 is `{}`: bias only.
  *
  * @example
  * fusedBiasActivation('lrelu', 0.2, Math.SQRT2); // { activation: { kind: 'leakyRelu', negativeSlope: 0.2, gain: √2 } }

@@ -1,6 +1,7 @@
 // WGSL for conv2d's weight (and fused bias) gradient: dW[o, c, a, b] = Σ_{n,y,x} gOut[n, o, y, x] · x[n, c, y·s − p + a·d, …]
 // as an implicit GEMM whose reduction runs over N·OH·OW, split into chunks of (n, y) rows (split-K) for parallelism.
 import { entry1d, linearIndex, paramsWgsl } from '../backend/webgpu/gpu-context.js';
+import { planeFootprint } from './conv.js';
 
 /**
  * Uniform words shared by the weight-gradient kernels, in order: n, cin, h, w, cout, oh, ow, groups, cinG, coutG,
@@ -245,7 +246,7 @@ export const CONV_WG_PLANE_WG = 64;
  * const src = convWeightGradPlaneWgsl({ t: 8, kh: 3, kw: 3, sw: 1, dw: 1, bias: true });
  */
 export function convWeightGradPlaneWgsl(c: ConvWeightGradPlaneConfig): string {
-  const f = (c.t - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+  const f = planeFootprint(c);
   const taps = c.kh * c.kw;
   const body: string[] = [];
   for (let t = 0; t < c.t; t++) body.push(`let ok${t} = ox0 + ${t}u < OW; let go${t} = select(0.0, Gr[select(0u, ob + ox0 + ${t}u, ok${t})], ok${t});`);

@@ -262,6 +262,18 @@ export interface ConvPlaneConfig {
 export const planeFootprint = (c: Pick<ConvPlaneConfig, 't' | 'kw' | 'sw' | 'dw'>): number => (c.t - 1) * c.sw + (c.kw - 1) * c.dw + 1;
 
 /**
+ * Strip length of the one-channel-per-group kernels (forward and weight gradient): 8 outputs, else 4, whose input
+ * footprint stays within 24 registers; null when even 4 do not fit or the horizontal stride / dilation is negative.
+ *
+ * @example
+ * planeStrip(3, 1, 1); // 8
+ */
+export function planeStrip(kw: number, sw: number, dw: number): number | null {
+  if (sw < 1 || dw < 0) return null;
+  return [8, 4].find((t) => planeFootprint({ t, kw, sw, dw }) <= 24) ?? null;
+}
+
+/**
  * Conv2d with one input and one output channel per group (depthwise convs, and single-channel filters such as
  * upfirdn2d's): each invocation computes `t` consecutive outputs of one row of one plane. Per kernel row it loads the
  * strip's input footprint once (t + kw − 1 values for a dense 3×3, instead of t·kw) and the row's kw taps, then

@@ -4,6 +4,7 @@ import type { BackendBuffer, Conv2dParams } from '../backend.js';
 import { GpuBuffer, type GpuContext, Params } from './gpu-context.js';
 import { gpuFill } from './core.js';
 import { traits } from './linalg.js';
+import { planeStrip } from '../../kernels/conv.js';
 import { SPLITK_REDUCE_WG, splitKReduceWgsl } from '../../kernels/matmul.js';
 import {
   CONV_WG_PACK_WG, CONV_WG_PLANE_WG, type ConvWeightGradConfig, type ConvWeightGradPlaneConfig, convWeightGradDirectWgsl,
@@ -30,16 +31,23 @@ function sumSlabs(ctx: GpuContext, part: GpuBuffer, splits: number, out: Backend
   ctx.dispatch('mm_splitk_reduce_0', () => splitKReduceWgsl(false), [{ buf: part }, { buf: g(out), write: true }], new Params().u(n, splits, 1, 1), ctx.grid(n, SPLITK_REDUCE_WG));
 }
 
+/** Sums the partial slabs of dW (and dB) into the outputs and releases them. */
+function sumPartials(ctx: GpuContext, partW: GpuBuffer, partB: GpuBuffer | null, slabs: number, dW: BackendBuffer, dBias: BackendBuffer | null, p: Conv2dParams, total: number): void {
+  sumSlabs(ctx, partW, slabs, dW, total);
+  ctx.release(partW);
+  if (partB) {
+    sumSlabs(ctx, partB, slabs, dBias!, p.cout);
+    ctx.release(partB);
+  }
+}
+
 /**
- * The strip weight-gradient kernel's specialisation: 8 pixels (4 when the footprint would exceed 24 registers), at
- * most 49 taps, positive horizontal stride; null otherwise (the register-tiled kernel handles it).
+ * The strip weight-gradient kernel's specialisation (strip length from planeStrip, at most 49 taps in registers);
+ * null otherwise (the register-tiled kernel handles it).
  */
 function planeConfig(p: Conv2dParams, bias: boolean): ConvWeightGradPlaneConfig | null {
-  if (p.strideW < 1 || p.dilationW < 0 || p.kh * p.kw > 49) return null;
-  for (const t of [8, 4]) {
-    if ((t - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1 <= 24) return { t, kh: p.kh, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias };
-  }
-  return null;
+  const t = p.kh * p.kw > 49 ? null : planeStrip(p.kw, p.strideW, p.dilationW);
+  return t === null ? null : { t, kh: p.kh, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias };
 }
 
 /**
@@ -73,14 +81,7 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
     const binds = [{ buf: g(x) }, { buf: g(gOut) }, { buf: outW, write: true }];
     if (outB) binds.push({ buf: outB, write: true });
     ctx.dispatch(`convwg_gather_${+bias}`, () => convWeightGradGatherWgsl(bias), binds, wgParams(p, 0, 0, 0, s, rps), ctx.grid(s * total, CONV_WG_PACK_WG));
-    if (s > 1) {
-      sumSlabs(ctx, outW, s, dW, total);
-      ctx.release(outW);
-      if (outB) {
-        sumSlabs(ctx, outB, s, dBias!, p.cout);
-        ctx.release(outB);
-      }
-    }
+    if (s > 1) sumPartials(ctx, outW, outB, s, dW, dBias, p, total);
     return;
   }
   const plane = software && cinG === 1 && coutG === 1 ? planeConfig(p, bias) : null;
@@ -95,12 +96,7 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
     const binds = [{ buf: g(x) }, { buf: g(gOut) }, { buf: partW, write: true }];
     if (partB) binds.push({ buf: partB, write: true });
     ctx.dispatch(convWeightGradPlaneKey(plane), () => convWeightGradPlaneWgsl(plane), binds, wgParams(p, 0, strips, wgs, 1, 0), ctx.grid(p.groups * wgs, 1));
-    sumSlabs(ctx, partW, slabs, dW, total);
-    ctx.release(partW);
-    if (partB) {
-      sumSlabs(ctx, partB, slabs, dBias!, p.cout);
-      ctx.release(partB);
-    }
+    sumPartials(ctx, partW, partB, slabs, dW, dBias, p, total);
     return;
   }
   const nv = coutG > 32 ? 2 : 1;
@@ -127,12 +123,5 @@ export function gpuConv2dWeightGrad(ctx: GpuContext, x: BackendBuffer, gOut: Bac
   if (outB) binds.push({ buf: outB, write: true });
   ctx.dispatch(convWeightGradKey(cfg), () => convWeightGradDirectWgsl(cfg), binds, params, ctx.grid(gx * gy * p.groups * s, 1));
   ctx.release(packed);
-  if (s > 1) {
-    sumSlabs(ctx, outW, s, dW, total);
-    ctx.release(outW);
-    if (outB) {
-      sumSlabs(ctx, outB, s, dBias!, p.cout);
-      ctx.release(outB);
-    }
-  }
+  if (s > 1) sumPartials(ctx, outW, outB, s, dW, dBias, p, total);
 }

@@ -8,7 +8,7 @@ import { type KernelEpilogue, PLAIN_EPILOGUE, epilogueKey } from '../../kernels/
 import { TILED_COLS, tiledRows } from '../../kernels/gemm-tiled.js';
 import {
   CONV_GATHER_WG, CONV_PACK_WG, CONV_PLANE_WG, type ConvDirectConfig, type ConvPlaneConfig, conv2dDirectWgsl, conv2dGatherWgsl,
-  conv2dPlaneWgsl, conv2dTiledWgsl, convDirectKey, convPlaneKey, packConvWeightsWgsl, planeFootprint,
+  conv2dPlaneWgsl, conv2dTiledWgsl, convDirectKey, convPlaneKey, packConvWeightsWgsl, planeStrip,
 } from '../../kernels/conv.js';
 import { CONVT_PACK_WG, packConvTransposePhaseWgsl } from '../../kernels/conv-transpose.js';
 
@@ -111,14 +111,10 @@ function runConv(
   });
 }
 
-/** Largest strip (8, then 4) whose input footprint stays within 24 registers, or null (stride or dilation too wide). */
+/** The strip kernel's specialisation for `p`, or null when its footprint does not fit (see planeStrip). */
 function planeConfig(p: Conv2dParams, bias: boolean, epi: KernelEpilogue): ConvPlaneConfig | null {
-  if (p.strideW < 1 || p.dilationW < 0) return null;
-  for (const t of [8, 4]) {
-    const c: ConvPlaneConfig = { t, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias, epi };
-    if (planeFootprint(c) <= 24) return c;
-  }
-  return null;
+  const t = planeStrip(p.kw, p.strideW, p.dilationW);
+  return t === null ? null : { t, kw: p.kw, sw: p.strideW, dw: p.dilationW, bias, epi };
 }
 
 const identityMap = (p: Conv2dParams): OutMap => ({ roh: p.oh, row: p.ow, osh: 1, osw: 1, ooh: 0, oow: 0 });
